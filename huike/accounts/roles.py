@@ -1,0 +1,101 @@
+"""The roles Huike ships with. Administrators may edit them afterwards in the UI.
+
+Roles are created (never overwritten) after each migration, because model permissions only exist
+once every app has migrated. Later apps add their permissions to ``DEFAULT_ROLES`` here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import Permission
+from django.utils.translation import gettext_lazy as _
+
+# code: (name, description, scope, is_admin, permission codenames "app.codename")
+DEFAULT_ROLES: dict[str, dict[str, Any]] = {
+    "administrator": {
+        "name": _("Administrator"),
+        "description": _("Manages users, roles, settings and all records."),
+        "record_scope": "all",
+        "is_admin": True,
+        "permissions": [],
+    },
+    "manager": {
+        "name": _("Manager"),
+        "description": _("Leads a team; sees and reassigns the team's customers."),
+        "record_scope": "team",
+        "is_admin": False,
+        "permissions": ["accounts.view_team", "accounts.view_user", "core.view_changelog"],
+    },
+    "salesperson": {
+        "name": _("Salesperson"),
+        "description": _("Works their own customers."),
+        "record_scope": "own",
+        "is_admin": False,
+        "permissions": [],
+    },
+    "service_agent": {
+        "name": _("Service agent"),
+        "description": _("Handles after-sales service and complaints."),
+        "record_scope": "team",
+        "is_admin": False,
+        "permissions": [],
+    },
+    "marketer": {
+        "name": _("Marketer"),
+        "description": _("Builds segments and campaigns from consenting customers."),
+        "record_scope": "all",
+        "is_admin": False,
+        "permissions": [],
+    },
+    "analyst": {
+        "name": _("Analyst"),
+        "description": _("Reads reports and analytics."),
+        "record_scope": "all",
+        "is_admin": False,
+        "permissions": [],
+    },
+    "auditor": {
+        "name": _("Auditor"),
+        "description": _("Reads the change history and access logs; changes nothing."),
+        "record_scope": "all",
+        "is_admin": False,
+        "permissions": [
+            "core.view_changelog",
+            "accounts.view_user",
+            "accounts.view_team",
+            "accounts.view_role",
+        ],
+    },
+}
+
+
+def _permissions(names: list[str]) -> list[Permission]:
+    found = []
+    for name in names:
+        app_label, codename = name.split(".", 1)
+        permission = Permission.objects.filter(
+            content_type__app_label=app_label, codename=codename
+        ).first()
+        if permission is not None:
+            found.append(permission)
+    return found
+
+
+def ensure_default_roles(sender: Any = None, **kwargs: Any) -> None:
+    """Create the shipped roles that do not exist yet; leave edited ones alone."""
+    from huike.accounts.models import Role
+
+    using = kwargs.get("using", "default")
+    for code, spec in DEFAULT_ROLES.items():
+        role, created = Role.objects.using(using).get_or_create(
+            code=code,
+            defaults={
+                "name": str(spec["name"]),
+                "description": str(spec["description"]),
+                "record_scope": spec["record_scope"],
+                "is_admin": spec["is_admin"],
+            },
+        )
+        if created:
+            role.permissions.set(_permissions(spec["permissions"]))

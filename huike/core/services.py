@@ -1,0 +1,69 @@
+"""Writes shared by every app: the change log."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from huike.core.models import ChangeLog
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe form of a field value for the change log."""
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, list | tuple | set):
+        return [_plain(item) for item in value]
+    return value
+
+
+def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """The current values of ``fields`` on ``obj``, ready to diff and log."""
+    return {name: _plain(getattr(obj, name)) for name in fields}
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [before, after]}`` for every field whose value changed.
+
+    ``diff({}, snapshot(obj))`` describes a creation and ``diff(snapshot(obj), {})`` a deletion.
+    """
+    names = list(after) + [name for name in before if name not in after]
+    return {
+        name: [before.get(name), after.get(name)]
+        for name in names
+        if before.get(name) != after.get(name)
+    }
+
+
+def record_change(
+    obj: models.Model,
+    *,
+    actor: Any,
+    action: str,
+    changes: Mapping[str, Any] | None = None,
+    message: str = "",
+    remote_addr: str | None = None,
+) -> ChangeLog:
+    """Append one change-log row for ``obj``. Call inside the service's transaction."""
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    return ChangeLog.objects.create(
+        actor=actor if is_user else None,
+        actor_name=(actor.get_username() if is_user else "system")[:150],
+        action=action,
+        content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        message=message[:200],
+        changes={key: _plain(value) for key, value in (changes or {}).items()},
+        remote_addr=remote_addr,
+    )
