@@ -1,25 +1,27 @@
-"""Settings for the test suite: fast hashing, no HTTPS redirect, jobs run inline."""
+"""Settings for the test suite: plain HTTP, fast hashing, jobs run inline, no throttles."""
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("HTTPS", "0")
-
 from huike.settings import *  # noqa: F403
-from huike.settings import HUEY, STORAGES
+from huike.settings import HUEY, REST_FRAMEWORK, STORAGES
 
 DEBUG = False
+HTTPS = False
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-HUEY = {**HUEY, "immediate": True}
-HUEY.pop("filename", None)
-HUEY["huey_class"] = "huey.MemoryHuey"
+HUEY = {
+    **{k: v for k, v in HUEY.items() if k not in {"filename", "url"}},
+    "huey_class": "huey.MemoryHuey",
+    "immediate": True,
+}
 STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-AXES_ENABLED = False
+AXES_ENABLED = False  # tests that exercise the lockout switch it on
 LANGUAGE_CODE = "en"
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F405
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
