@@ -26,7 +26,7 @@ def pick_language(argv: list[str]) -> str:
             return _normalise(arg.split("=", 1)[1])
     for name in ("HUIKE_LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(name, "")
-        if value and value not in {"C", "POSIX", "C.UTF-8"}:
+        if value:  # the first one set decides, as in POSIX: ``LC_ALL=C`` means English
             return _normalise(value)
     return "en"
 

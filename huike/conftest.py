@@ -28,7 +28,7 @@ def make_user(db: None) -> Callable[..., User]:
     def make(role: str | None = None, **kwargs: Any) -> User:
         if role is not None:
             kwargs["role"] = Role.objects.get(code=role)
-        return UserFactory(**kwargs)
+        return UserFactory.create(**kwargs)
 
     return make
 

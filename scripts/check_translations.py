@@ -53,6 +53,7 @@ def fill_english(path: Path) -> None:
         elif not message.string:
             message.string = message.id
         message.flags.discard("fuzzy")
+    catalog.fuzzy = False  # pybabel silently skips a catalogue whose header is fuzzy
     with path.open("wb") as handle:
         write_po(handle, catalog, width=100, omit_header=False)
 
@@ -62,6 +63,8 @@ def problems(path: Path, expected_ids: set) -> list[str]:
     with path.open("rb") as handle:
         catalog = read_po(handle)
     present = {message.id for message in catalog if message.id}
+    if catalog.fuzzy:
+        found.append("{}: header marked fuzzy (it would not compile)".format(path.relative_to(ROOT)))
     for missing in sorted(expected_ids - present, key=str):
         found.append(f"{path.relative_to(ROOT)}: missing {missing!r}")
     for message in catalog:

@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractUser, Permission
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from huike.core.models import ScopedQuerySet, TimeStampedModel
@@ -40,6 +41,9 @@ class Role(TimeStampedModel):
     permissions = models.ManyToManyField(
         Permission, verbose_name=_("permissions"), blank=True, related_name="huike_roles"
     )
+    applied_defaults = models.JSONField(
+        _("default permissions applied"), default=list, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("role")
@@ -47,10 +51,15 @@ class Role(TimeStampedModel):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.name
+        # Shipped roles keep their English source name and read in the user's language.
+        return gettext(self.name) if self.name else self.code
 
     def get_absolute_url(self) -> str:
         return reverse("accounts:role", args=[self.pk])
+
+    @property
+    def description_display(self) -> str:
+        return gettext(self.description) if self.description else ""
 
 
 class Team(TimeStampedModel):

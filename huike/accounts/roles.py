@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import Permission
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 # code: (name, description, scope, is_admin, permission codenames "app.codename")
@@ -82,20 +83,40 @@ def _permissions(names: list[str]) -> list[Permission]:
     return found
 
 
+def _is_last_app_migrated(sender: Any) -> bool:
+    """``post_migrate`` fires once per app; permissions of later apps exist only after the last."""
+    from django.apps import apps
+
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    return sender is None or not with_models or sender is with_models[-1]
+
+
 def ensure_default_roles(sender: Any = None, **kwargs: Any) -> None:
-    """Create the shipped roles that do not exist yet; leave edited ones alone."""
+    """Create the shipped roles that are missing and grant default permissions added since.
+
+    Names are stored as the English source text and shown translated (``Role.__str__``), so a
+    shipped role follows each reader's language until an administrator renames it. A default
+    permission is granted once: one an administrator later removes stays removed, while
+    permissions that a new release adds to ``DEFAULT_ROLES`` reach existing installations.
+    """
     from huike.accounts.models import Role
 
+    if not _is_last_app_migrated(sender):
+        return
     using = kwargs.get("using", "default")
-    for code, spec in DEFAULT_ROLES.items():
-        role, created = Role.objects.using(using).get_or_create(
-            code=code,
-            defaults={
-                "name": str(spec["name"]),
-                "description": str(spec["description"]),
-                "record_scope": spec["record_scope"],
-                "is_admin": spec["is_admin"],
-            },
-        )
-        if created:
-            role.permissions.set(_permissions(spec["permissions"]))
+    with translation.override(None):  # the untranslated source text
+        for code, spec in DEFAULT_ROLES.items():
+            role, _created = Role.objects.using(using).get_or_create(
+                code=code,
+                defaults={
+                    "name": str(spec["name"]),
+                    "description": str(spec["description"]),
+                    "record_scope": spec["record_scope"],
+                    "is_admin": spec["is_admin"],
+                },
+            )
+            new = [name for name in spec["permissions"] if name not in role.applied_defaults]
+            if new:
+                role.permissions.add(*_permissions(new))
+                role.applied_defaults = [*role.applied_defaults, *new]
+                role.save(update_fields=["applied_defaults"])

@@ -7,12 +7,12 @@ from huike.accounts.models import Role, Team, User
 
 
 class UserTable(tables.Table):
-    username = tables.Column(linkify=True, verbose_name=_("username"))
+    username = tables.Column(linkify=True)
     display_name = tables.Column(orderable=False)
     role = tables.Column(orderable=False)
     team = tables.Column(orderable=False)
-    last_login = tables.DateTimeColumn(orderable=False, verbose_name=_("last sign-in"))
-    is_active = tables.BooleanColumn(orderable=False)
+    last_login = tables.DateTimeColumn(orderable=False, verbose_name=_("Last sign-in"))
+    is_active = tables.BooleanColumn(orderable=False, verbose_name=_("Active"))
 
     class Meta:
         model = User
@@ -23,7 +23,7 @@ class UserTable(tables.Table):
 class TeamTable(tables.Table):
     name = tables.Column(linkify=True)
     leader = tables.Column(orderable=False)
-    members = tables.Column(accessor="member_count", verbose_name=_("members"), orderable=False)
+    members = tables.Column(accessor="member_count", verbose_name=_("Members"), orderable=False)
 
     class Meta:
         model = Team
@@ -36,9 +36,15 @@ class RoleTable(tables.Table):
     code = tables.Column()
     record_scope = tables.Column(orderable=False)
     is_admin = tables.BooleanColumn(orderable=False)
-    users = tables.Column(accessor="user_count", verbose_name=_("users"), orderable=False)
+    users = tables.Column(accessor="user_count", verbose_name=_("Users"), orderable=False)
 
     class Meta:
         model = Role
         fields = ("name", "code", "record_scope", "is_admin", "users")
         attrs = {"class": "table table-hover align-middle"}
+
+    def render_name(self, record: Role) -> str:
+        return str(record)  # shipped roles read in the user's language
+
+    def value_name(self, record: Role) -> str:
+        return str(record)

@@ -189,6 +189,16 @@ class UserEditView(ObjectEditView):
             actor=actor, username=username, role=role, password=password or None, **data
         )
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # The service refuses some edits (disabling yourself): show why, not a server error.
+        try:
+            return super().post(request, *args, **kwargs)
+        except ValidationError as error:
+            form = self.get_form(request.POST)
+            form.is_valid()
+            form.add_error(None, error)
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+
 
 class UserDeleteView(ObjectDeleteView):
     model = User

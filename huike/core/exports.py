@@ -15,6 +15,7 @@ from typing import Any
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
@@ -59,12 +60,17 @@ def _csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator
         )
 
 
+def _attachment(filename: str) -> str:
+    """A download's Content-Disposition; RFC 6266's ``filename*`` carries Chinese names."""
+    return content_disposition_header(as_attachment=True, filename=filename) or "attachment"
+
+
 def csv_response(
     filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> StreamingHttpResponse:
     """Stream rows as a UTF-8 CSV download (memory stays flat for any number of rows)."""
     response = StreamingHttpResponse(_csv_lines(header, rows), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    response["Content-Disposition"] = _attachment(filename + ".csv")
     return response
 
 
@@ -95,5 +101,5 @@ def xlsx_response(
         xlsx_bytes(header, rows, title=filename),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+    response["Content-Disposition"] = _attachment(filename + ".xlsx")
     return response

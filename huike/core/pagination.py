@@ -15,7 +15,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Model, Q, QuerySet
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import IntegerField, Model, Q, QuerySet
 
 
 def _encode(payload: dict[str, Any]) -> str:
@@ -42,6 +43,30 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _read(model: type[Model], name: str, raw: Any) -> Any:
+    """``raw`` as the model field ``name`` stores it; raises on values no real cursor holds."""
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:  # an annotation: the database compares the raw value
+        return raw
+    value = field.to_python(raw)  # type: ignore[union-attr]
+    if isinstance(field, IntegerField):  # out of range, the database would fail the query
+        field.run_validators(value)
+    return value
+
+
+def _edge_key(model: type[Model], field: str, payload: dict[str, Any]) -> tuple[Any, Any] | None:
+    """The cursor's (sort value, pk), or None when it was tampered with."""
+    try:
+        pk = _read(model, model._meta.pk.name, payload["pk"])
+        value = pk if field == "pk" else _read(model, field, payload.get("v"))
+    except (ValidationError, TypeError, ValueError):
+        return None
+    if pk is None or value is None:
+        return None
+    return value, pk
+
+
 @dataclass
 class KeysetPage:
     """One page of rows plus the cursors to the neighbouring pages (None at either end)."""
@@ -59,16 +84,17 @@ def keyset_page(queryset: QuerySet, *, order: str, cursor: str | None, size: int
     """
     descending = order.startswith("-")
     field = order.lstrip("-")
-    payload = _decode(cursor) if cursor else None
-    backwards = bool(payload and payload.get("dir") == "prev")
+    payload = (_decode(cursor) if cursor else None) or {}
+    key = _edge_key(queryset.model, field, payload) if payload else None
+    backwards = key is not None and payload.get("dir") == "prev"
 
     # Walking backwards reverses the order, fetches, then flips the rows back.
     walk_desc = descending != backwards
     prefix = "-" if walk_desc else ""
     ordered = queryset.order_by(prefix + field, prefix + "pk")
-    if payload is not None:
+    if key is not None:
         op = "lt" if walk_desc else "gt"
-        value, pk = payload.get("v"), payload["pk"]
+        value, pk = key
         if field == "pk":
             ordered = ordered.filter(**{"pk__" + op: pk})
         else:
@@ -85,7 +111,7 @@ def keyset_page(queryset: QuerySet, *, order: str, cursor: str | None, size: int
         value = row.pk if field == "pk" else getattr(row, field)
         return _encode({"v": _plain(value), "pk": row.pk, "dir": direction})
 
-    at_start = payload is None or (backwards and not has_more)
+    at_start = key is None or (backwards and not has_more)
     more_after = has_more if not backwards else True
     return KeysetPage(
         rows=rows,

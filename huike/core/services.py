@@ -42,7 +42,13 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
         name: [before.get(name), after.get(name)]
         for name in names
         if before.get(name) != after.get(name)
+        and not (_blank(before.get(name)) and _blank(after.get(name)))
     }
+
+
+def _blank(value: Any) -> bool:
+    """None, "" and empty lists all mean "nothing": a change between them is no change."""
+    return value is None or value == "" or value == [] or value == {}
 
 
 def record_change(

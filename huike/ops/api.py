@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -14,7 +14,10 @@ from huike.ops.services import health
 class HealthView(APIView):
     """Database and worker status. Open to monitoring without a token; says nothing private.
 
-    Answers 200 when everything is up and 503 when the database or the worker is down.
+    Answers 503 when the database is down (this web server cannot serve), else 200 with
+    ``ok`` false while the worker is down, so a load balancer keeps routing to healthy web
+    servers. Monitoring that should alarm on the worker asks ``?require=worker``: then a
+    stopped worker also answers 503.
     """
 
     permission_classes = [AllowAny]
@@ -22,6 +25,15 @@ class HealthView(APIView):
     throttle_classes: list = []
 
     @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "require",
+                str,
+                enum=["worker"],
+                required=False,
+                description="Answer 503 also when the background worker is down.",
+            )
+        ],
         responses=inline_serializer(
             "Health",
             {
@@ -30,9 +42,12 @@ class HealthView(APIView):
                 "database": serializers.DictField(),
                 "worker": serializers.DictField(),
             },
-        )
+        ),
     )
     def get(self, request: Request) -> Response:
         report = health()
         report["version"] = huike.__version__
-        return Response(report, status=200 if report["ok"] else 503)
+        down = not report["database"]["ok"] or (
+            request.query_params.get("require") == "worker" and not report["worker"]["ok"]
+        )
+        return Response(report, status=503 if down else 200)

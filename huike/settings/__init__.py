@@ -14,7 +14,14 @@ import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = Path(os.environ.get("HUIKE_VAR_DIR", BASE_DIR / "var"))
+
+
+def env(name: str, default: str) -> str:
+    """The variable's value; unset and empty both mean "use the default"."""
+    return os.environ.get(name) or default
+
+
+VAR_DIR = Path(env("HUIKE_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
@@ -39,7 +46,7 @@ def env_int(name: str, default: int) -> int:
 
 def _secret_key() -> str:
     """Use SECRET_KEY if given, else a key generated once into var/ (never committed)."""
-    given = os.environ.get("SECRET_KEY")
+    given = env("SECRET_KEY", "")
     if given:
         return given
     key_file = VAR_DIR / "secret_key"
@@ -115,7 +122,7 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", "sqlite:///{}".format(VAR_DIR / "huike.sqlite3")),
+        env("DATABASE_URL", "sqlite:///{}".format(VAR_DIR / "huike.sqlite3")),
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
@@ -156,7 +163,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0) or None
+# Behind N reverse proxies the client is the N-th address from the right of X-Forwarded-For.
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "huike.core.http.client_ip"
 AXES_VERBOSE = False
 
 # --- Sessions and security headers ------------------------------------------------------------
@@ -185,14 +194,14 @@ if env_bool("BEHIND_PROXY", False):
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # --- Internationalisation ---------------------------------------------------------------------
-LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "zh-hans")
+LANGUAGE_CODE = env("LANGUAGE_CODE", "zh-hans")
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "huike" / "locale"]
-TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
+TIME_ZONE = env("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 USE_THOUSAND_SEPARATOR = True
-DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "CNY")
+DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "CNY")
 
 # --- Static files (built by esbuild into huike/static/dist, served by whitenoise) ------------
 STATIC_URL = "/static/"
@@ -206,24 +215,24 @@ STORAGES = {
 }
 
 # --- Mail -----------------------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get(
+EMAIL_BACKEND = env(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "huike@localhost")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "huike@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PASSWORD_RESET_TIMEOUT = 3600 * 2
 
 # --- Background jobs (Huey) ---------------------------------------------------------------------
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env("REDIS_URL", "")
 if REDIS_URL:
     HUEY = {
         "huey_class": "huey.PriorityRedisHuey",
@@ -258,6 +267,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "huike.core.api.errors.exception_handler",
+    "NUM_PROXIES": PROXY_COUNT or None,
     "DEFAULT_THROTTLE_RATES": {"anon": "60/minute", "user": "2000/minute"},
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -308,7 +318,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
@@ -20,10 +21,15 @@ def _call(service: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 class RoleSerializer(serializers.ModelSerializer):
+    name = serializers.SerializerMethodField(help_text="In the caller's language.")
+
     class Meta:
         model = Role
         fields = ["id", "code", "name", "description", "record_scope", "is_admin"]
         read_only_fields = fields
+
+    def get_name(self, role: Role) -> str:
+        return str(role)
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -73,6 +79,15 @@ class UserSerializer(serializers.ModelSerializer):
             "password",
         ]
         read_only_fields = ["id", "last_login", "date_joined"]
+
+    def validate_password(self, value: str) -> str:
+        """Report weak passwords under ``password``, with the configured rules' messages."""
+        user = self.instance or User(username=self.initial_data.get("username", ""))
+        try:
+            validate_password(value, user)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from error
+        return value
 
     def create(self, validated_data: dict[str, Any]) -> User:
         return _call(services.create_user, actor=self.context["actor"], **validated_data)

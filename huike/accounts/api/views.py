@@ -61,8 +61,10 @@ class ApiTokenViewSet(
 ):
     """The caller's own API tokens. POST answers with the key, once; DELETE revokes."""
 
+    queryset = ApiToken.objects.none()  # tells the schema the model; get_queryset() is used
     serializer_class = ApiTokenSerializer
     permission_classes = [permissions.IsAuthenticated]
+    idempotency_redact = ("key",)  # only the key's hash is ever stored
 
     def get_queryset(self) -> QuerySet:
         return ApiToken.objects.filter(user=cast(User, self.request.user), revoked_at__isnull=True)

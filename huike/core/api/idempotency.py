@@ -63,8 +63,21 @@ def _fingerprint(request: Request) -> str:
     return digest.hexdigest()
 
 
+def _redacted(body: Any, secrets: tuple[str, ...]) -> Any:
+    """The body to keep for replays, without secrets that must never be stored."""
+    if secrets and isinstance(body, dict):
+        return {key: value for key, value in body.items() if key not in secrets}
+    return body
+
+
 class IdempotentMixin:
-    """Mix into an API view; POST honours ``Idempotency-Key``."""
+    """Mix into an API view; POST honours ``Idempotency-Key``.
+
+    ``idempotency_redact`` names response fields never stored (a new token's key): a replay
+    answers without them.
+    """
+
+    idempotency_redact: tuple[str, ...] = ()
 
     _idempotency_record: IdempotencyRecord | None = None
 
@@ -116,7 +129,9 @@ class IdempotentMixin:
                 record.delete()  # a server failure may be retried for real
             else:
                 record.status_code = response.status_code
-                record.response_body = getattr(response, "data", None)
+                record.response_body = _redacted(
+                    getattr(response, "data", None), getattr(self, "idempotency_redact", ())
+                )
                 record.save(update_fields=["status_code", "response_body"])
         return response
 

@@ -31,6 +31,21 @@ from huike.core.pagination import keyset_page
 PER_PAGE_CHOICES = (25, 50, 100, 250)
 
 
+def readable_changes(obj: models.Model, entry: ChangeLog) -> list[tuple[Any, Any, Any]]:
+    """A change-log entry's changes as (field label, before, after) for people to read."""
+    labels = {
+        field.name: field.verbose_name
+        for field in obj._meta.get_fields()
+        if hasattr(field, "verbose_name")
+    }
+    rows = []
+    for name, values in entry.changes.items():
+        pair = isinstance(values, list) and len(values) == 2
+        before, after = values if pair else (None, values)
+        rows.append((labels.get(name, name), before, after))
+    return rows
+
+
 def display_value(obj: models.Model, field: models.Field) -> Any:
     """A field's value as a person reads it: choice labels rather than stored codes."""
     if field.choices:
@@ -175,9 +190,10 @@ class ObjectDetailView(ScopedMixin, TemplateView):
         context["object"] = obj
         user = self.request.user
         if user.has_perm("core.view_changelog"):
-            context["history"] = ChangeLog.objects.filter(
+            entries = ChangeLog.objects.filter(
                 content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
-            ).select_related("actor")[:20]
+            )[:20]
+            context["history"] = [(entry, readable_changes(obj, entry)) for entry in entries]
         hidden = getattr(self, "hidden_fields", ("id", "password"))
         context["fields"] = [
             (field.verbose_name, display_value(obj, field))

@@ -5,15 +5,16 @@ import sys
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from huike.accounts import services
 from huike.accounts.models import Role, User
+from huike.core.commands import TranslatedCommand
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "Create a user with a role. The password comes from standard input with "
         "--password-stdin; without it a terminal prompts and a script creates a user "

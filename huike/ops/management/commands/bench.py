@@ -4,15 +4,16 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from huike.core.commands import TranslatedCommand
 from huike.ops.bench import REGISTRY, scratch_database
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "Run the benchmarks in a throw-away database. Prints one JSON line per measurement "
         "(bench, n, value, unit, baseline, ratio) and writes them to var/bench/."

@@ -1,0 +1,18 @@
+"""Housekeeping of the core app, run by the background worker."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from huike.core.models import IdempotencyRecord
+
+
+@db_periodic_task(crontab(minute="17"))
+def purge_idempotency_records() -> int:
+    """Forget stored API answers once their Idempotency-Key may no longer be replayed."""
+    oldest = timezone.now() - settings.IDEMPOTENCY_TTL
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=oldest).delete()
+    return deleted
