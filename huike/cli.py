@@ -83,7 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(args) < 2 or args[1] in HELP_FLAGS:
         print(overview())
         return 0
-    args[1] = args[1].replace("-", "_") if not args[1].startswith("-") else args[1]
+    # ``huike seed-demo`` and ``huike help seed-demo`` both mean the ``seed_demo`` command.
+    for index in (1, 2) if args[1] == "help" else (1,):
+        if index < len(args) and not args[index].startswith("-"):
+            args[index] = args[index].replace("-", "_")
     execute_from_command_line(args)
     return 0
 

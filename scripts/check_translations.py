@@ -64,7 +64,7 @@ def problems(path: Path, expected_ids: set) -> list[str]:
         catalog = read_po(handle)
     present = {message.id for message in catalog if message.id}
     if catalog.fuzzy:
-        found.append("{}: header marked fuzzy (it would not compile)".format(path.relative_to(ROOT)))
+        found.append(f"{path.relative_to(ROOT)}: header marked fuzzy (it would not compile)")
     for missing in sorted(expected_ids - present, key=str):
         found.append(f"{path.relative_to(ROOT)}: missing {missing!r}")
     for message in catalog:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from huike.core.models import WorkerHeartbeat
@@ -13,7 +13,6 @@ from huike.core.models import WorkerHeartbeat
 
 def beat(name: str) -> None:
     """Record that the worker ``name`` is alive now."""
-    close_old_connections()
     WorkerHeartbeat.objects.update_or_create(
         name=name[:100], defaults={"last_seen": timezone.now()}
     )

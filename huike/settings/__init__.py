@@ -267,7 +267,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "huike.core.api.errors.exception_handler",
-    "NUM_PROXIES": PROXY_COUNT or None,
+    "NUM_PROXIES": PROXY_COUNT,  # 0: the connecting address; X-Forwarded-For is ignored
     "DEFAULT_THROTTLE_RATES": {"anon": "60/minute", "user": "2000/minute"},
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",

@@ -259,6 +259,8 @@ def test_each_token_run_issues_a_new_key(make_user: MakeUser) -> None:
 # --- through the ``huike`` entry point -------------------------------------------------------
 
 
+# Django closes the database connection after each command: real transactions, not a wrapper.
+@pytest.mark.django_db(transaction=True)
 def test_the_huike_command_creates_a_user_and_issues_a_token(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
