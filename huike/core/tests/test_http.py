@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.test import RequestFactory, override_settings
 
 from huike.core.http import client_ip
 
 
 def request(remote: str, forwarded: str | None = None) -> object:
-    headers = {"REMOTE_ADDR": remote}
+    headers: dict[str, Any] = {"REMOTE_ADDR": remote}
     if forwarded is not None:
         headers["HTTP_X_FORWARDED_FOR"] = forwarded
     return RequestFactory().get("/", **headers)
