@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Model, QuerySet
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -189,16 +188,6 @@ class UserEditView(ObjectEditView):
             actor=actor, username=username, role=role, password=password or None, **data
         )
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        # The service refuses some edits (disabling yourself): show why, not a server error.
-        try:
-            return super().post(request, *args, **kwargs)
-        except ValidationError as error:
-            form = self.get_form(request.POST)
-            form.is_valid()
-            form.add_error(None, error)
-            return self.render_to_response(self.get_context_data(form=form), status=400)
-
 
 class UserDeleteView(ObjectDeleteView):
     model = User
@@ -206,13 +195,6 @@ class UserDeleteView(ObjectDeleteView):
     def delete(self, obj: Model, *, actor: Any) -> None:
         assert isinstance(obj, User)
         services.delete_user(obj, actor=actor)
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return super().post(request, *args, **kwargs)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-            return HttpResponseRedirect(reverse("accounts:user_list"))
 
 
 # --- Teams ----------------------------------------------------------------------------------
@@ -285,15 +267,6 @@ class RoleEditView(ObjectEditView):
         role = Role.objects.get(pk=instance.pk) if instance.pk else Role()
         return services.save_role(role, actor=actor, permissions=permissions, **data)
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return super().post(request, *args, **kwargs)
-        except ValidationError as error:
-            form = self.get_form(request.POST)
-            form.is_valid()
-            form.add_error(None, error)
-            return self.render_to_response(self.get_context_data(form=form), status=400)
-
 
 class RoleDeleteView(ObjectDeleteView):
     model = Role
@@ -301,10 +274,3 @@ class RoleDeleteView(ObjectDeleteView):
     def delete(self, obj: Model, *, actor: Any) -> None:
         assert isinstance(obj, Role)
         services.delete_role(obj, actor=actor)
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return super().post(request, *args, **kwargs)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-            return HttpResponseRedirect(reverse("accounts:role_list"))

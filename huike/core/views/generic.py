@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models, transaction
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
@@ -238,10 +238,15 @@ class ObjectEditView(ScopedMixin, TemplateView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         form = self.get_form(request.POST, request.FILES)
         if form.is_valid():
-            with transaction.atomic():
-                obj = self.save(form, actor=request.user)
-            messages.success(request, _("Saved {name}.").format(name=obj))
-            return HttpResponseRedirect(self.get_success_url(obj))
+            try:
+                with transaction.atomic():
+                    obj = self.save(form, actor=request.user)
+            except ValidationError as error:
+                # A service's own rule (you cannot disable yourself…): shown on the form.
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("Saved {name}.").format(name=obj))
+                return HttpResponseRedirect(self.get_success_url(obj))
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -268,7 +273,11 @@ class ObjectDeleteView(ScopedMixin, TemplateView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         obj = self.get_object()
         name = str(obj)
-        with transaction.atomic():
-            self.delete(obj, actor=request.user)
-        messages.success(request, _("Deleted {name}.").format(name=name))
+        try:
+            with transaction.atomic():
+                self.delete(obj, actor=request.user)
+        except ValidationError as error:  # the service refused, and says why
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Deleted {name}.").format(name=name))
         return HttpResponseRedirect(reverse(self.url_name("list")))
