@@ -12,12 +12,14 @@ api_v1 = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("", include("huike.accounts.api.urls")),
+    path("", include("huike.parties.api.urls")),
 ]
 
 urlpatterns = [
     path("", pages.home, name="home"),
     path("search/", pages.search, name="search"),
     path("accounts/", include("huike.accounts.urls")),
+    path("customers/", include("huike.parties.urls")),
     path("api/v1/", include((api_v1, "api"))),  # type: ignore[arg-type]
     path("api/", RedirectView.as_view(url="/api/v1/docs/", permanent=False)),
     path("django-admin/", admin.site.urls),

@@ -42,15 +42,19 @@ def extract(into: Path) -> None:
 
 
 def fill_english(path: Path) -> None:
+    """English is the source language: every entry repeats its source text.
+
+    makemessages may guess a "fuzzy" match from a similar old string; for English that guess
+    is always wrong, so every entry is reset to its msgid.
+    """
     with path.open("rb") as handle:
         catalog = read_po(handle, locale="en")
     for message in catalog:
         if not message.id:
             continue
         if isinstance(message.id, tuple):
-            if not any(message.string):
-                message.string = (message.id[0], message.id[1])
-        elif not message.string:
+            message.string = (message.id[0], message.id[1])
+        else:
             message.string = message.id
         message.flags.discard("fuzzy")
     catalog.fuzzy = False  # pybabel silently skips a catalogue whose header is fuzzy

@@ -12,6 +12,24 @@ from django.contrib.auth.models import Permission
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+# What working with customers takes, by depth.
+READ_CUSTOMERS = [
+    "parties.view_party",
+    "parties.view_observation",
+    "parties.view_relationship",
+    "parties.view_attributedefinition",
+    "parties.view_goldenvalue",
+]
+WORK_CUSTOMERS = [
+    *READ_CUSTOMERS,
+    "parties.add_party",
+    "parties.change_party",
+    "parties.add_observation",
+    "parties.add_relationship",
+    "parties.change_relationship",
+    "parties.delete_relationship",
+]
+
 # code: (name, description, scope, is_admin, permission codenames "app.codename")
 DEFAULT_ROLES: dict[str, dict[str, Any]] = {
     "administrator": {
@@ -26,35 +44,41 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
         "description": _("Leads a team; sees and reassigns the team's customers."),
         "record_scope": "team",
         "is_admin": False,
-        "permissions": ["accounts.view_team", "accounts.view_user", "core.view_changelog"],
+        "permissions": [
+            "accounts.view_team",
+            "accounts.view_user",
+            "core.view_changelog",
+            *WORK_CUSTOMERS,
+            "parties.delete_party",
+        ],
     },
     "salesperson": {
         "name": _("Salesperson"),
         "description": _("Works their own customers."),
         "record_scope": "own",
         "is_admin": False,
-        "permissions": [],
+        "permissions": [*WORK_CUSTOMERS],
     },
     "service_agent": {
         "name": _("Service agent"),
         "description": _("Handles after-sales service and complaints."),
         "record_scope": "team",
         "is_admin": False,
-        "permissions": [],
+        "permissions": [*READ_CUSTOMERS, "parties.change_party", "parties.add_observation"],
     },
     "marketer": {
         "name": _("Marketer"),
         "description": _("Builds segments and campaigns from consenting customers."),
         "record_scope": "all",
         "is_admin": False,
-        "permissions": [],
+        "permissions": [*READ_CUSTOMERS],
     },
     "analyst": {
         "name": _("Analyst"),
         "description": _("Reads reports and analytics."),
         "record_scope": "all",
         "is_admin": False,
-        "permissions": [],
+        "permissions": [*READ_CUSTOMERS],
     },
     "auditor": {
         "name": _("Auditor"),
@@ -66,6 +90,7 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             "accounts.view_user",
             "accounts.view_team",
             "accounts.view_role",
+            *READ_CUSTOMERS,
         ],
     },
 }

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "huike.core",
     "huike.accounts",
+    "huike.parties",
     "huike.ops",
 ]
 

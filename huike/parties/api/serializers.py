@@ -1,0 +1,265 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+
+from huike.accounts.models import Team, User
+from huike.parties import services
+from huike.parties.models import (
+    AttributeDefinition,
+    CustomerNature,
+    Industry,
+    Observation,
+    Party,
+    Region,
+    Relationship,
+    Tag,
+)
+
+
+def service_errors(error: DjangoValidationError) -> serializers.ValidationError:
+    """A service's ValidationError as the API reports it: party fields at the top, attribute
+    problems under ``attributes`` keyed by attribute code."""
+    if not hasattr(error, "error_dict"):
+        return serializers.ValidationError({"non_field_errors": error.messages})
+    detail: dict[str, Any] = {}
+    for key, messages in error.message_dict.items():
+        if key in PARTY_KEYS:
+            detail["non_field_errors" if key == "__all__" else key] = messages
+        else:
+            detail.setdefault("attributes", {})[key] = messages
+    return serializers.ValidationError(detail)
+
+
+PARTY_KEYS = {"__all__", "kind", "name", *services.PARTY_FIELDS}
+
+
+class ProvenanceSerializer(serializers.Serializer):
+    """Where the values came from; every value is stored with this."""
+
+    source_ref = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    collected_at = serializers.DateTimeField(required=False)
+    consent = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    confidence = serializers.FloatField(required=False, min_value=0, max_value=1)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class PartySerializer(serializers.ModelSerializer):
+    """A customer. ``attributes`` sends values (stored as observations) and returns the golden
+    record; ``pinyin`` is derived from the name."""
+
+    attributes = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text='Attribute code → value, e.g. {"mobile": "13800138000"}.',
+    )
+    owner = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+    )
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(), required=False, allow_null=True
+    )
+    nature = serializers.SlugRelatedField(
+        slug_field="code", queryset=CustomerNature.objects.all(), required=False, allow_null=True
+    )
+    region = serializers.SlugRelatedField(
+        slug_field="code", queryset=Region.objects.all(), required=False, allow_null=True
+    )
+    industry = serializers.SlugRelatedField(
+        slug_field="code", queryset=Industry.objects.all(), required=False, allow_null=True
+    )
+    tags = serializers.SlugRelatedField(
+        slug_field="name", many=True, queryset=Tag.objects.all(), required=False
+    )
+    provenance = ProvenanceSerializer(write_only=True, required=False)
+
+    class Meta:
+        model = Party
+        fields = [
+            "id",
+            "kind",
+            "name",
+            "pinyin",
+            "stage",
+            "owner",
+            "team",
+            "nature",
+            "region",
+            "industry",
+            "tags",
+            "first_deal_date",
+            "notes",
+            "attributes",
+            "version",
+            "created_at",
+            "updated_at",
+            "provenance",
+        ]
+        read_only_fields = ["id", "pinyin", "version", "created_at", "updated_at"]
+
+    def to_representation(self, instance: Party) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["attributes"] = dict(instance.golden or {})
+        return data
+
+    def _provenance(self, validated: dict[str, Any]) -> services.Provenance:
+        given = validated.pop("provenance", None) or {}
+        token = getattr(self.context.get("request"), "auth", None)
+        token_name = getattr(token, "name", None)
+        default_ref = f"token:{token_name}" if token_name else ""
+        return services.Provenance(
+            source="api",
+            source_ref=given.get("source_ref") or default_ref,
+            collected_at=given.get("collected_at"),
+            consent=given.get("consent", ""),
+            confidence=given.get("confidence", 1.0),
+            note=given.get("note", ""),
+        )
+
+    def create(self, validated_data: dict[str, Any]) -> Party:
+        actor = self.context["actor"]
+        attributes = validated_data.pop("attributes", {})
+        provenance = self._provenance(validated_data)
+        tags = validated_data.pop("tags", [])
+        validated_data.setdefault("owner", actor)
+        try:
+            return services.create_party(
+                actor=actor,
+                attributes=attributes,
+                provenance=provenance,
+                tags=tags,
+                **validated_data,
+            )
+        except DjangoValidationError as error:
+            raise service_errors(error) from error
+
+    def update(self, instance: Party, validated_data: dict[str, Any]) -> Party:
+        actor = self.context["actor"]
+        attributes = validated_data.pop("attributes", None)
+        provenance = self._provenance(validated_data)
+        tags = validated_data.pop("tags", None)
+        if "kind" in validated_data and validated_data["kind"] != instance.kind:
+            raise serializers.ValidationError(
+                {"kind": [_("The kind of a customer cannot change.")]}
+            )
+        validated_data.pop("kind", None)
+        try:
+            return services.update_party(
+                instance,
+                actor=actor,
+                attributes=attributes,
+                provenance=provenance,
+                tags=tags,
+                expected_version=self.context.get("expected_version"),
+                **validated_data,
+            )
+        except DjangoValidationError as error:
+            raise service_errors(error) from error
+
+
+class ObservationSerializer(serializers.ModelSerializer):
+    attribute: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    collector = serializers.CharField(source="collector_name", read_only=True)
+
+    class Meta:
+        model = Observation
+        fields = [
+            "id",
+            "party",
+            "attribute",
+            "value",
+            "value_text",
+            "source",
+            "source_ref",
+            "collector",
+            "collected_at",
+            "recorded_at",
+            "consent",
+            "confidence",
+            "note",
+        ]
+        read_only_fields = fields
+
+
+class ObservationCreateSerializer(serializers.Serializer):
+    """Observations for one party from one channel: ``{"party": 1, "attributes": {...}}``."""
+
+    party = serializers.PrimaryKeyRelatedField(queryset=Party.objects.all())
+    attributes = serializers.DictField(child=serializers.JSONField())
+    source = serializers.CharField(required=False, default="api", max_length=30)  # type: ignore[assignment]
+    provenance = ProvenanceSerializer(required=False)
+
+
+class AttributeDefinitionSerializer(serializers.ModelSerializer):
+    label = serializers.CharField(read_only=True)  # type: ignore[assignment]
+
+    class Meta:
+        model = AttributeDefinition
+        fields = [
+            "id",
+            "code",
+            "label",
+            "label_zh",
+            "label_en",
+            "section",
+            "order",
+            "data_type",
+            "validator",
+            "choices",
+            "applies_to",
+            "sensitivity",
+            "reevaluate_days",
+            "survivorship",
+            "help_zh",
+            "help_en",
+            "is_active",
+            "is_system",
+        ]
+        read_only_fields = ["id", "label", "is_system"]
+
+
+class RelationshipSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Relationship
+        fields = [
+            "id",
+            "from_party",
+            "to_party",
+            "kind",
+            "title",
+            "department",
+            "reports_to",
+            "stakeholder_role",
+            "attitude",
+            "influence",
+            "closeness",
+            "started_on",
+            "ended_on",
+            "note",
+            "created_at",
+        ]
+        read_only_fields = ["id", "created_at"]
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(read_only=True)
+    parent: serializers.SlugRelatedField = serializers.SlugRelatedField(  # type: ignore[assignment]
+        slug_field="code", read_only=True
+    )
+
+    class Meta:
+        model = Region
+        fields = ["code", "name", "name_zh", "name_en", "level", "parent", "path"]
+
+
+class IndustrySerializer(RegionSerializer):
+    class Meta(RegionSerializer.Meta):
+        model = Industry  # type: ignore[assignment]

@@ -1,0 +1,258 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from huike.core.api.idempotency import IdempotentMixin
+from huike.core.api.viewsets import ScopedModelViewSet
+from huike.parties import selectors, services
+from huike.parties.api.serializers import (
+    AttributeDefinitionSerializer,
+    IndustrySerializer,
+    ObservationCreateSerializer,
+    ObservationSerializer,
+    PartySerializer,
+    RegionSerializer,
+    RelationshipSerializer,
+    service_errors,
+)
+from huike.parties.filters import PartyFilterSet
+from huike.parties.models import (
+    AttributeDefinition,
+    Industry,
+    Observation,
+    Party,
+    Region,
+    Relationship,
+)
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = "version_conflict"
+
+
+class PartyViewSet(ScopedModelViewSet):
+    """Customers (people and organisations). ``?q=`` searches as the search box does.
+
+    Send ``If-Match: "<version>"`` (the ETag of the detail) with PATCH/PUT to refuse the write
+    with 412 when someone else changed the customer in between.
+    """
+
+    queryset = Party.objects.select_related(
+        "owner", "nature", "region", "industry"
+    ).prefetch_related("tags")
+    serializer_class = PartySerializer
+    filterset_class = PartyFilterSet
+    ordering = "-pk"
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        match = (
+            self.request.headers.get("If-Match", "")
+            .strip()
+            .strip('"')
+            .removeprefix("W/")
+            .strip('"')
+        )
+        if match:
+            try:
+                context["expected_version"] = int(match)
+            except ValueError:
+                raise exceptions.ParseError(_("If-Match must hold the version number.")) from None
+        return context
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().retrieve(request, *args, **kwargs)
+        response["ETag"] = '"{}"'.format(response.data["version"])
+        return response
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        try:
+            response = super().update(request, *args, **kwargs)
+        except services.VersionConflict as conflict:
+            raise PreconditionFailed(
+                _(
+                    "Someone else changed this customer (now version {version}). "
+                    "Reload and try again."
+                ).format(version=conflict.current)
+            ) from None
+        response["ETag"] = '"{}"'.format(response.data["version"])
+        return response
+
+    def perform_destroy(self, instance: Party) -> None:
+        services.delete_party(instance, actor=self.request.user)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "attribute", str, required=True, description="Attribute code, e.g. mobile"
+            )
+        ],
+        responses=ObservationSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"])
+    def lineage(self, request: Request, pk: str | None = None) -> Response:
+        """Every observation of one attribute of this customer, newest first."""
+        party = self.get_object()
+        code = request.query_params.get("attribute", "")
+        if not AttributeDefinition.objects.filter(code=code).exists():
+            raise exceptions.ValidationError(
+                {"attribute": [_("Unknown attribute “{code}”.").format(code=code)]}
+            )
+        observations = selectors.lineage(party, code)[:500]
+        return Response(ObservationSerializer(observations, many=True).data)
+
+
+class ObservationViewSet(
+    IdempotentMixin, mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Observations of customers you may see. POST adds values for one customer."""
+
+    serializer_class = ObservationSerializer
+    filterset_fields = ["party", "source"]
+
+    def get_queryset(self) -> QuerySet:
+        visible = Party.objects.visible_to(self.request.user).values("pk")
+        queryset = Observation.objects.filter(party__in=visible).select_related("attribute")
+        code = self.request.query_params.get("attribute")
+        return queryset.filter(attribute__code=code) if code else queryset
+
+    def get_serializer_class(self) -> Any:
+        return ObservationCreateSerializer if self.action == "create" else ObservationSerializer
+
+    @extend_schema(request=ObservationCreateSerializer, responses=ObservationSerializer(many=True))
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = ObservationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        party = serializer.validated_data["party"]
+        if not Party.objects.visible_to(request.user).filter(pk=party.pk).exists():
+            raise exceptions.NotFound()
+        given = serializer.validated_data.get("provenance") or {}
+        provenance = services.Provenance(
+            source=serializer.validated_data["source"],
+            source_ref=given.get("source_ref", ""),
+            collected_at=given.get("collected_at"),
+            consent=given.get("consent", ""),
+            confidence=given.get("confidence", 1.0),
+            note=given.get("note", ""),
+        )
+        try:
+            observations = services.record_observations(
+                party,
+                serializer.validated_data["attributes"],
+                actor=request.user,
+                provenance=provenance,
+            )
+        except services.ValidationError as error:
+            raise service_errors(error) from error
+        return Response(
+            ObservationSerializer(observations, many=True).data, status=status.HTTP_201_CREATED
+        )
+
+
+class AttributeDefinitionViewSet(ScopedModelViewSet):
+    """Profile fields. Everyone signed in may read them; changing them needs permission."""
+
+    queryset = AttributeDefinition.objects.all()
+    serializer_class = AttributeDefinitionSerializer
+    filterset_fields = ["section", "data_type", "applies_to", "sensitivity", "is_active"]
+    ordering = "pk"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_permissions(self) -> Sequence[Any]:
+        if self.request.method in ("GET", "HEAD", "OPTIONS"):
+            return [IsAuthenticated()]
+        return super().get_permissions()
+
+    def perform_create(self, serializer: Any) -> None:
+        serializer.instance = services.save_definition(
+            AttributeDefinition(), actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer: Any) -> None:
+        serializer.instance = services.save_definition(
+            serializer.instance, actor=self.request.user, **serializer.validated_data
+        )
+
+
+class RelationshipViewSet(ScopedModelViewSet):
+    """Ties between customers you may see (both ends must be visible)."""
+
+    serializer_class = RelationshipSerializer
+    filterset_fields = ["from_party", "to_party", "kind", "stakeholder_role"]
+    ordering = "pk"
+
+    def get_queryset(self) -> QuerySet:
+        visible = Party.objects.visible_to(self.request.user).values("pk")
+        party = self.request.query_params.get("party")
+        queryset = Relationship.objects.filter(from_party__in=visible, to_party__in=visible)
+        if party:
+            queryset = queryset.filter(Q(from_party=party) | Q(to_party=party))
+        return queryset
+
+    def _check_visible(self, serializer: Any) -> None:
+        visible = Party.objects.visible_to(self.request.user)
+        for key in ("from_party", "to_party", "reports_to"):
+            party = serializer.validated_data.get(key)
+            if party is not None and not visible.filter(pk=party.pk).exists():
+                raise exceptions.ValidationError({key: [_("No such customer.")]})
+
+    def perform_create(self, serializer: Any) -> None:
+        self._check_visible(serializer)
+        serializer.instance = services.save_relationship(
+            Relationship(), actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer: Any) -> None:
+        self._check_visible(serializer)
+        serializer.instance = services.save_relationship(
+            serializer.instance, actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance: Relationship) -> None:
+        services.delete_relationship(instance, actor=self.request.user)
+
+
+class _TreeViewSet(viewsets.ReadOnlyModelViewSet):
+    """Reference data: ``?parent=<code>`` lists children, ``?q=`` finds by name or code."""
+
+    permission_classes = [IsAuthenticated]
+    lookup_field = "code"
+    ordering = "path"
+
+    def get_queryset(self) -> QuerySet:
+        queryset = self.model.objects.select_related("parent")  # type: ignore[attr-defined]
+        params = self.request.query_params
+        if "parent" in params:
+            parent = params["parent"]
+            queryset = (
+                queryset.filter(parent__code=parent) if parent else queryset.filter(parent=None)
+            )
+        if params.get("level"):
+            queryset = queryset.filter(level=params["level"])
+        if params.get("q"):
+            term = params["q"].strip()
+            queryset = queryset.filter(
+                Q(code=term) | Q(name_zh__contains=term) | Q(name_en__icontains=term)
+            )
+        return queryset
+
+
+class RegionViewSet(_TreeViewSet):
+    model = Region
+    serializer_class = RegionSerializer
+
+
+class IndustryViewSet(_TreeViewSet):
+    model = Industry
+    serializer_class = IndustrySerializer

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PartiesConfig(AppConfig):
+    name = "huike.parties"
+    label = "parties"
+    verbose_name = _("Customers")
+
+    def ready(self) -> None:
+        from huike.core.search import register_search
+        from huike.parties import selectors
+
+        register_search(_("Customers"), selectors.search_hits)

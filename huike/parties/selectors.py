@@ -1,0 +1,116 @@
+"""Reads of the customer record: the search box, lists and the 360° page."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from huike.core.search import SearchHit
+from huike.parties import text
+from huike.parties.models import GoldenValue, Observation, Party, Relationship, SearchKey
+
+HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+LATIN = re.compile(r"^[a-z\s'.-]+$")
+UPPER = "\U0010ffff"
+
+
+def _prefix(kind: str, value: str) -> Q:
+    """Keys of ``kind`` starting with ``value``: a range on the (kind, value) index.
+
+    A range, not LIKE, so both SQLite and PostgreSQL (whose column uses the "C" collation)
+    answer it from the index.
+    """
+    return Q(kind=kind, value__gte=value, value__lt=value + UPPER)
+
+
+def search_condition(query: str) -> Q | None:
+    """What the search box means by ``query``: names, pinyin, initials, phones, e-mails, codes."""
+    raw = unicodedata.normalize("NFKC", query).strip()
+    if not raw:
+        return None
+    lowered = raw.casefold()
+    conditions: list[Q] = []
+    if "@" in lowered:
+        conditions.append(_prefix(SearchKey.Kind.EMAIL, lowered.replace(" ", "")))
+    phone = text.phone_query_reversed(raw)
+    digits_only = re.fullmatch(r"[\d\s+()\-]+", raw) is not None
+    if phone and digits_only:
+        conditions.append(_prefix(SearchKey.Kind.PHONE, phone))
+    name = text.normalise_name(raw)
+    if name:
+        conditions.append(_prefix(SearchKey.Kind.NAME, name))
+        conditions.append(_prefix(SearchKey.Kind.CODE, name))
+        core = text.organisation_core_name(raw)
+        if core and core != name:
+            conditions.append(_prefix(SearchKey.Kind.NAME, core))
+    if LATIN.match(lowered) and not HAN.search(raw):
+        compact = re.sub(r"[\s'.-]", "", lowered)
+        conditions.append(_prefix(SearchKey.Kind.PINYIN, compact))
+        conditions.append(_prefix(SearchKey.Kind.INITIALS, compact))
+    if not conditions:
+        return None
+    combined = conditions[0]
+    for condition in conditions[1:]:
+        combined |= condition
+    return combined
+
+
+def search_parties(user: Any, query: str, queryset: QuerySet | None = None) -> QuerySet:
+    """Parties the user may see that match ``query`` as the search box does."""
+    base = queryset if queryset is not None else Party.objects.all()
+    base = base.visible_to(user)  # type: ignore[attr-defined]
+    condition = search_condition(query)
+    if condition is None:
+        return base.none()
+    matching = SearchKey.objects.filter(condition).values("party_id")
+    return base.filter(pk__in=matching)
+
+
+def search_hits(user: Any, query: str) -> list[SearchHit]:
+    parties = search_parties(user, query).order_by("name", "pk")[:10]
+    hits = []
+    for party in parties:
+        contact = (
+            party.golden.get("mobile") or party.golden.get("phone") or party.golden.get("email")
+        )
+        subtitle = " · ".join(
+            part for part in (party.get_kind_display(), party.pinyin, str(contact or "")) if part
+        )
+        hits.append(SearchHit(title=party.name, url=party.get_absolute_url(), subtitle=subtitle))
+    return hits
+
+
+def party_for_360(user: Any, pk: int) -> Party:
+    """One party the user may see, with everything the 360° page shows, in few queries."""
+    return (
+        Party.objects.visible_to(user)
+        .select_related("owner", "team", "nature", "region", "industry")
+        .prefetch_related(
+            "tags",
+            Prefetch(
+                "golden_values",
+                queryset=GoldenValue.objects.select_related("attribute", "observation__collector"),
+            ),
+            Prefetch(
+                "relationships_out",
+                queryset=Relationship.objects.select_related("to_party", "reports_to"),
+            ),
+            Prefetch(
+                "relationships_in",
+                queryset=Relationship.objects.select_related("from_party", "reports_to"),
+            ),
+        )
+        .get(pk=pk)
+    )
+
+
+def lineage(party: Party, code: str) -> QuerySet:
+    """Every observation ever made of ``code`` for ``party``, newest first."""
+    return (
+        Observation.objects.filter(party=party, attribute__code=code)
+        .select_related("attribute", "collector")
+        .order_by("-collected_at", "-id")
+    )

@@ -1,0 +1,600 @@
+"""Every write to the customer record.
+
+Values never overwrite each other: each arrives as an ``Observation``; survivorship picks the
+``GoldenValue`` per attribute; the party's name, ``golden`` copy and ``SearchKey`` rows follow.
+Each service validates everything first and writes in one transaction, so invalid input
+leaves nothing half-saved, and logs itself in the change log.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from huike.core.services import diff, record_change, snapshot
+from huike.parties import text
+from huike.parties.models import (
+    AttributeDefinition,
+    GoldenValue,
+    Observation,
+    Party,
+    Relationship,
+    SearchKey,
+)
+from huike.parties.values import coerce, is_blank
+
+Survivorship = AttributeDefinition.Survivorship
+NAME = "name"
+MANUAL_SOURCES = {"manual", "confirmation"}
+# How far each channel is trusted when rules compare sources (higher wins).
+SOURCE_TRUST: dict[str, int] = {
+    "manual": 100,
+    "confirmation": 100,
+    "api": 80,
+    "cli": 80,
+    "form": 60,
+    "intake": 60,
+    "import": 50,
+}
+PARTY_FIELDS = (
+    "kind",
+    "name",
+    "owner",
+    "team",
+    "stage",
+    "nature",
+    "region",
+    "industry",
+    "first_deal_date",
+    "notes",
+)
+
+
+class VersionConflict(Exception):
+    """Somebody else changed the record since the editor loaded it."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(current)
+        self.current = current
+
+
+@dataclass
+class Provenance:
+    """Where values came from: stamped on every observation a service writes."""
+
+    source: str = "manual"
+    source_ref: str = ""
+    collected_at: datetime.datetime | None = None
+    consent: str = ""
+    confidence: float = 1.0
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def trust(source: str) -> int:
+    return SOURCE_TRUST.get(source.split(":", 1)[0], 40)
+
+
+def definitions(codes: Iterable[str] | None = None) -> dict[str, AttributeDefinition]:
+    queryset = AttributeDefinition.objects.all()
+    if codes is not None:
+        queryset = queryset.filter(code__in=list(codes))
+    return {definition.code: definition for definition in queryset}
+
+
+def validate_values(
+    kind: str, values: Mapping[str, Any]
+) -> list[tuple[AttributeDefinition, Any, str]]:
+    """Coerce every value; raise one ValidationError keyed by attribute code if any fails.
+
+    Blank values are skipped (an empty form field adds no observation).
+    """
+    known = definitions(values)
+    errors: dict[str, list[str]] = {}
+    cleaned = []
+    for code, raw in values.items():
+        definition = known.get(code)
+        if definition is None or not definition.is_active:
+            errors[code] = [_("Unknown attribute “{code}”.").format(code=code)]
+            continue
+        if not definition.applies(kind):
+            errors[code] = [
+                _("“{label}” does not apply to this kind of customer.").format(
+                    label=definition.label
+                )
+            ]
+            continue
+        if is_blank(raw):
+            continue
+        try:
+            value, value_text = coerce(definition, raw)
+        except ValidationError as error:
+            errors[code] = error.messages
+            continue
+        cleaned.append((definition, value, value_text))
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+@transaction.atomic
+def create_party(
+    *,
+    actor: Any,
+    kind: str,
+    name: str,
+    attributes: Mapping[str, Any] | None = None,
+    provenance: Provenance | None = None,
+    tags: Iterable[Any] = (),
+    **fields: Any,
+) -> Party:
+    """Create a person or organisation with its first observations."""
+    if kind not in Party.Kind.values:
+        raise ValidationError({"kind": [_("Choose person or organization.")]})
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": [_("A customer needs a name.")]})
+    unknown = set(fields) - set(PARTY_FIELDS)
+    if unknown:
+        raise ValueError("unknown fields: {}".format(", ".join(sorted(unknown))))
+    values = {NAME: name, **dict(attributes or {})}
+    cleaned = validate_values(kind, values)
+    party = Party(kind=kind, name=name, pinyin=text.pinyin_display(name), **fields)
+    party.full_clean(exclude=["golden", "pinyin"])
+    party.save()
+    if tags:
+        party.tags.set(list(tags))
+    _observe(party, cleaned, actor=actor, provenance=provenance or Provenance())
+    record_change(
+        party, actor=actor, action="create", changes=diff({}, snapshot(party, PARTY_FIELDS))
+    )
+    return party
+
+
+@transaction.atomic
+def record_observations(
+    party: Party,
+    values: Mapping[str, Any],
+    *,
+    actor: Any,
+    provenance: Provenance | None = None,
+) -> list[Observation]:
+    """Add what a channel said about ``party``; the golden record follows the rules."""
+    cleaned = validate_values(party.kind, values)
+    if not cleaned:
+        return []
+    observations = _observe(party, cleaned, actor=actor, provenance=provenance or Provenance())
+    Party.objects.filter(pk=party.pk).update(version=F("version") + 1)
+    party.version += 1
+    record_change(
+        party,
+        actor=actor,
+        action="update",
+        message="{} {}".format(
+            (provenance or Provenance()).source,
+            ", ".join(sorted({definition.code for definition, _value, _text in cleaned})),
+        )[:200],
+    )
+    return observations
+
+
+def _observe(
+    party: Party,
+    cleaned: list[tuple[AttributeDefinition, Any, str]],
+    *,
+    actor: Any,
+    provenance: Provenance,
+) -> list[Observation]:
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    when = provenance.collected_at or timezone.now()
+    observations = Observation.objects.bulk_create(
+        [
+            Observation(
+                party=party,
+                attribute=definition,
+                value=value,
+                value_text=value_text,
+                source=provenance.source[:30],
+                source_ref=provenance.source_ref[:200],
+                collector=actor if is_user else None,
+                collector_name=(actor.get_username() if is_user else "system")[:150],
+                collected_at=when,
+                consent=provenance.consent[:200],
+                confidence=provenance.confidence,
+                note=provenance.note[:200],
+            )
+            for definition, value, value_text in cleaned
+        ]
+    )
+    refresh_golden(party, [definition for definition, _value, _text in cleaned])
+    return observations
+
+
+def _winner(rule: str, observations: list[Observation]) -> Observation:
+    def recency(observation: Observation) -> tuple[datetime.datetime, int]:
+        return observation.collected_at, observation.pk
+
+    if rule == Survivorship.MOST_RECENT:
+        return max(observations, key=recency)
+    if rule == Survivorship.MOST_FREQUENT:
+        counts = Counter(observation.value_text for observation in observations)
+        return max(observations, key=lambda o: (counts[o.value_text], *recency(o)))
+    if rule == Survivorship.MANUAL_WINS:
+        manual = [o for o in observations if o.source in MANUAL_SOURCES]
+        if manual:
+            return max(manual, key=recency)
+    return max(observations, key=lambda o: (trust(o.source), *recency(o)))
+
+
+def refresh_golden(party: Party, attributes: Iterable[AttributeDefinition]) -> None:
+    """Re-run survivorship for ``attributes`` of ``party`` and update everything derived."""
+    attributes = list(attributes)
+    by_attribute: dict[int, list[Observation]] = {a.pk: [] for a in attributes}
+    for observation in Observation.objects.filter(
+        party=party, attribute__in=[a.pk for a in attributes]
+    ):
+        by_attribute[observation.attribute_id].append(observation)
+    existing = {
+        g.attribute_id: g for g in GoldenValue.objects.filter(party=party, attribute__in=attributes)
+    }
+    golden = dict(party.golden or {})
+    for attribute in attributes:
+        observations = by_attribute[attribute.pk]
+        current = existing.get(attribute.pk)
+        if not observations:
+            if current is not None:
+                current.delete()
+            golden.pop(attribute.code, None)
+            continue
+        winner = _winner(attribute.survivorship, observations)
+        confirmed_at = max(
+            o.collected_at for o in observations if o.value_text == winner.value_text
+        )
+        stale_at = (
+            confirmed_at + datetime.timedelta(days=attribute.reevaluate_days)
+            if attribute.reevaluate_days
+            else None
+        )
+        values = {
+            "value": winner.value,
+            "value_text": winner.value_text,
+            "observation": winner,
+            "confirmed_at": confirmed_at,
+            "stale_at": stale_at,
+        }
+        if current is None:
+            GoldenValue.objects.create(party=party, attribute=attribute, **values)
+        else:
+            for key, value in values.items():
+                setattr(current, key, value)
+            current.save()
+        golden[attribute.code] = winner.value
+    party.golden = golden
+    name = golden.get(NAME) or party.name
+    party.name = str(name)[:200]
+    party.pinyin = text.pinyin_display(party.name)[:400]
+    Party.objects.filter(pk=party.pk).update(
+        golden=party.golden, name=party.name, pinyin=party.pinyin, updated_at=timezone.now()
+    )
+    rebuild_search_keys(party)
+
+
+def search_keys_for(party: Party) -> set[tuple[str, str]]:
+    """Every indexed way to find ``party`` from its golden record."""
+    keys: set[tuple[str, str]] = set()
+    name = party.name
+    keys.add((SearchKey.Kind.NAME, text.normalise_name(name)[:200]))
+    if party.kind == Party.Kind.ORGANIZATION:
+        core = text.organisation_core_name(name)
+        if core:
+            keys.add((SearchKey.Kind.NAME, core[:200]))
+    full, initials = text.pinyin_keys(name)
+    keys.update((SearchKey.Kind.PINYIN, value[:200]) for value in full if value)
+    keys.update((SearchKey.Kind.INITIALS, value[:200]) for value in initials if value)
+    validators = dict(
+        AttributeDefinition.objects.filter(code__in=list(party.golden)).values_list(
+            "code", "validator"
+        )
+    )
+    for code, value in (party.golden or {}).items():
+        validator = validators.get(code)
+        if validator == AttributeDefinition.Validator.PHONE:
+            keys.add((SearchKey.Kind.PHONE, text.phone_digits_reversed(str(value))))
+        elif validator == AttributeDefinition.Validator.EMAIL:
+            keys.add((SearchKey.Kind.EMAIL, str(value)[:200]))
+        elif validator == AttributeDefinition.Validator.USCC or code == "external_id":
+            keys.add((SearchKey.Kind.CODE, text.normalise_name(str(value))[:200]))
+    return {key for key in keys if key[1]}
+
+
+def rebuild_search_keys(party: Party) -> None:
+    wanted = search_keys_for(party)
+    current = {(k.kind, k.value): k.pk for k in SearchKey.objects.filter(party=party)}
+    stale = [pk for key, pk in current.items() if key not in wanted]
+    if stale:
+        SearchKey.objects.filter(pk__in=stale).delete()
+    SearchKey.objects.bulk_create(
+        [SearchKey(party=party, kind=kind, value=value) for kind, value in wanted - set(current)]
+    )
+
+
+@transaction.atomic
+def update_party(
+    party: Party,
+    *,
+    actor: Any,
+    expected_version: int | None = None,
+    attributes: Mapping[str, Any] | None = None,
+    provenance: Provenance | None = None,
+    tags: Iterable[Any] | None = None,
+    **fields: Any,
+) -> Party:
+    """Change a party's own fields and add observations for changed attributes.
+
+    With ``expected_version``, refuses (VersionConflict) when someone saved in between, so two
+    people editing the same customer never silently overwrite each other.
+    """
+    locked = Party.objects.select_for_update().get(pk=party.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise VersionConflict(locked.version)
+    unknown = set(fields) - set(PARTY_FIELDS)
+    if unknown:
+        raise ValueError("unknown fields: {}".format(", ".join(sorted(unknown))))
+    values = dict(attributes or {})
+    if "name" in fields:
+        name = (fields.pop("name") or "").strip()
+        if not name:
+            raise ValidationError({"name": [_("A customer needs a name.")]})
+        if name != locked.name:
+            values[NAME] = name
+    # Only values that differ from the golden record become new observations.
+    changed = {
+        code: raw
+        for code, raw in values.items()
+        if is_blank(raw) or code not in locked.golden or _differs(code, raw, locked)
+    }
+    cleaned = validate_values(locked.kind, changed)
+    before = snapshot(locked, PARTY_FIELDS)
+    for key, value in fields.items():
+        setattr(locked, key, value)
+    locked.full_clean(exclude=["golden", "pinyin"])
+    locked.version += 1
+    locked.save()
+    if tags is not None:
+        locked.tags.set(list(tags))
+    if cleaned:
+        _observe(locked, cleaned, actor=actor, provenance=provenance or Provenance())
+        locked.refresh_from_db()
+    changes = diff(before, snapshot(locked, PARTY_FIELDS))
+    for definition, _value, value_text in cleaned:
+        changes[definition.code] = [None, value_text]
+    if changes:
+        record_change(locked, actor=actor, action="update", changes=changes)
+    return locked
+
+
+def _differs(code: str, raw: Any, party: Party) -> bool:
+    definition = AttributeDefinition.objects.filter(code=code).first()
+    if definition is None or is_blank(raw):
+        return True
+    try:
+        value, _text_value = coerce(definition, raw)
+    except ValidationError:
+        return True  # let validation report it
+    return value != party.golden.get(code)
+
+
+@transaction.atomic
+def use_observation(party: Party, observation: Observation, *, actor: Any) -> Observation:
+    """ "Use this value instead": a manual observation repeating an older value."""
+    if observation.party_id != party.pk:
+        raise ValidationError(_("That value belongs to another customer."))
+    [chosen] = _observe(
+        party,
+        [(observation.attribute, observation.value, observation.value_text)],
+        actor=actor,
+        provenance=Provenance(source="manual", note=_("chosen from the history of values")[:200]),
+    )
+    Party.objects.filter(pk=party.pk).update(version=F("version") + 1)
+    record_change(
+        party,
+        actor=actor,
+        action="update",
+        changes={
+            observation.attribute.code: [
+                party.golden.get(observation.attribute.code),
+                observation.value,
+            ]
+        },
+    )
+    return chosen
+
+
+@transaction.atomic
+def confirm_values(party: Party, codes: Iterable[str], *, actor: Any) -> int:
+    """ "Still correct": re-observe the golden values, which makes them fresh again."""
+    golden = GoldenValue.objects.filter(
+        party=party, attribute__code__in=list(codes)
+    ).select_related("attribute")
+    cleaned = [(g.attribute, g.value, g.value_text) for g in golden]
+    if cleaned:
+        _observe(party, cleaned, actor=actor, provenance=Provenance(source="confirmation"))
+        record_change(
+            party,
+            actor=actor,
+            action="action",
+            message="confirmed: {}".format(", ".join(sorted(g.attribute.code for g in golden)))[
+                :200
+            ],
+        )
+    return len(cleaned)
+
+
+@transaction.atomic
+def delete_party(party: Party, *, actor: Any) -> None:
+    record_change(
+        party, actor=actor, action="delete", changes=diff(snapshot(party, PARTY_FIELDS), {})
+    )
+    party.delete()
+
+
+RELATIONSHIP_FIELDS = (
+    "from_party",
+    "to_party",
+    "kind",
+    "title",
+    "department",
+    "reports_to",
+    "stakeholder_role",
+    "attitude",
+    "influence",
+    "closeness",
+    "started_on",
+    "ended_on",
+    "note",
+)
+PERSON_TO_ORG = {Relationship.Kind.EMPLOYMENT}
+PERSON_TO_PERSON = {
+    Relationship.Kind.SPOUSE,
+    Relationship.Kind.CHILD,
+    Relationship.Kind.RELATIVE,
+    Relationship.Kind.FRIEND,
+}
+ORG_TO_ORG = {Relationship.Kind.SUBSIDIARY, Relationship.Kind.DEALER, Relationship.Kind.SUPPLIER}
+
+
+def _check_relationship(relationship: Relationship) -> None:
+    errors: dict[str, list[str]] = {}
+    source, target = relationship.from_party, relationship.to_party
+    kind = relationship.kind
+    person, organisation = Party.Kind.PERSON, Party.Kind.ORGANIZATION
+    if source.pk == target.pk:
+        errors["to_party"] = [_("A customer cannot be related to itself.")]
+    elif kind in PERSON_TO_ORG and (source.kind, target.kind) != (person, organisation):
+        errors["kind"] = [_("“Works at” links a person to an organisation.")]
+    elif kind in PERSON_TO_PERSON and (source.kind, target.kind) != (person, person):
+        errors["kind"] = [_("Family and friends link two people.")]
+    elif kind in ORG_TO_ORG and (source.kind, target.kind) != (organisation, organisation):
+        errors["kind"] = [_("This relationship links two organisations.")]
+    if relationship.reports_to_id and relationship.reports_to_id == source.pk:
+        errors["reports_to"] = [_("Nobody reports to themselves.")]
+    for name, low, high in (("attitude", -2, 2), ("influence", 1, 5), ("closeness", 1, 5)):
+        value = getattr(relationship, name)
+        if value is not None and not low <= value <= high:
+            errors[name] = [_("Between {low} and {high}.").format(low=low, high=high)]
+    if (
+        relationship.started_on
+        and relationship.ended_on
+        and relationship.ended_on < relationship.started_on
+    ):
+        errors["ended_on"] = [_("The end is before the start.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def save_relationship(relationship: Relationship, *, actor: Any, **values: Any) -> Relationship:
+    """Create or change a tie between two parties (an employment, a family tie…)."""
+    creating = relationship.pk is None
+    before = {} if creating else snapshot(relationship, RELATIONSHIP_FIELDS)
+    for key, value in values.items():
+        if key not in RELATIONSHIP_FIELDS:
+            raise ValueError(f"unknown field: {key}")
+        setattr(relationship, key, value)
+    _check_relationship(relationship)
+    relationship.full_clean()
+    relationship.save()
+    changes = diff(before, snapshot(relationship, RELATIONSHIP_FIELDS))
+    for party in (relationship.from_party, relationship.to_party):
+        record_change(
+            party,
+            actor=actor,
+            action="update",
+            message=str(relationship)[:200],
+            changes=changes,
+        )
+    return relationship
+
+
+@transaction.atomic
+def delete_relationship(relationship: Relationship, *, actor: Any) -> None:
+    for party in (relationship.from_party, relationship.to_party):
+        record_change(party, actor=actor, action="update", message="- " + str(relationship)[:190])
+    relationship.delete()
+
+
+DEFINITION_FIELDS = (
+    "code",
+    "label_zh",
+    "label_en",
+    "section",
+    "order",
+    "data_type",
+    "validator",
+    "choices",
+    "applies_to",
+    "sensitivity",
+    "reevaluate_days",
+    "survivorship",
+    "help_zh",
+    "help_en",
+    "is_active",
+)
+
+
+@transaction.atomic
+def save_definition(
+    definition: AttributeDefinition, *, actor: Any, **values: Any
+) -> AttributeDefinition:
+    """Add or change a profile field. Built-in fields keep their code, type and validation,
+    and cannot be retired, because Huike itself relies on them."""
+    creating = definition.pk is None
+    before = {} if creating else snapshot(definition, DEFINITION_FIELDS)
+    for key, value in values.items():
+        if key not in DEFINITION_FIELDS:
+            raise ValueError(f"unknown field: {key}")
+        setattr(definition, key, value)
+    if definition.is_system:
+        for name in ("code", "data_type", "validator"):
+            if before.get(name) not in (None, getattr(definition, name)):
+                raise ValidationError(
+                    {name: [_("Built-in fields keep their {name}.").format(name=name)]}
+                )
+        if not definition.is_active:
+            raise ValidationError({"is_active": [_("Built-in fields cannot be retired.")]})
+    if (
+        not creating
+        and before.get("data_type") != definition.data_type
+        and definition.observations.exists()
+    ):
+        raise ValidationError(
+            {
+                "data_type": [
+                    _("Values were already recorded with the old type; add a new field instead.")
+                ]
+            }
+        )
+    choice_types = (AttributeDefinition.DataType.CHOICE, AttributeDefinition.DataType.MULTI_CHOICE)
+    if definition.data_type in choice_types:
+        if not definition.choices or not all(
+            isinstance(c, dict) and c.get("value") not in (None, "") for c in definition.choices
+        ):
+            raise ValidationError({"choices": [_("List the choices, each with a value.")]})
+    definition.full_clean()
+    definition.save()
+    record_change(
+        definition,
+        actor=actor,
+        action="create" if creating else "update",
+        changes=diff(before, snapshot(definition, DEFINITION_FIELDS)),
+    )
+    return definition

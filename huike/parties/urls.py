@@ -1,0 +1,34 @@
+from django.urls import path
+
+from huike.parties import views
+
+app_name = "parties"
+
+urlpatterns = [
+    path("", views.PartyListView.as_view(), name="party_list"),
+    path("add/", views.PartyEditView.as_view(), name="party_add"),
+    path("reevaluation/", views.reevaluation, name="reevaluation"),
+    path("<int:pk>/", views.PartyDetailView.as_view(), name="party"),
+    path("<int:pk>/edit/", views.PartyEditView.as_view(), name="party_edit"),
+    path("<int:pk>/confirm/", views.confirm, name="party_confirm"),
+    path("<int:pk>/lineage/<slug:code>/", views.lineage, name="party_lineage"),
+    path("<int:pk>/use/<int:observation_id>/", views.use_value, name="party_use_value"),
+    path(
+        "attributes/", views.AttributeDefinitionListView.as_view(), name="attributedefinition_list"
+    ),
+    path(
+        "attributes/add/",
+        views.AttributeDefinitionEditView.as_view(),
+        name="attributedefinition_add",
+    ),
+    path(
+        "attributes/<int:pk>/",
+        views.AttributeDefinitionDetailView.as_view(),
+        name="attributedefinition",
+    ),
+    path(
+        "attributes/<int:pk>/edit/",
+        views.AttributeDefinitionEditView.as_view(),
+        name="attributedefinition_edit",
+    ),
+]

@@ -1,0 +1,268 @@
+"""Customer pages: the list, the 360° view, the edit form, lineage, freshness."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Model, QuerySet
+from django.forms import BaseForm
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from huike.core.views.generic import ObjectDetailView, ObjectEditView, ObjectListView
+from huike.parties import selectors, services
+from huike.parties.attributes import SECTIONS
+from huike.parties.filters import PartyFilterSet
+from huike.parties.forms import AttributeDefinitionForm, PartyForm
+from huike.parties.models import AttributeDefinition, GoldenValue, Party, section_label
+from huike.parties.tables import AttributeDefinitionTable, PartyTable
+from huike.parties.values import display
+
+
+class PartyListView(ObjectListView):
+    model = Party
+    filterset_class = PartyFilterSet
+    table_class = PartyTable
+    template_name = "parties/party_list.html"
+    default_order = "-pk"
+
+    def get_queryset(self) -> QuerySet:
+        return super().get_queryset().select_related("owner", "region")
+
+
+class PartyEditView(ObjectEditView):
+    model = Party
+    form_class = PartyForm
+    template_name = "parties/party_edit.html"
+
+    def get_form(self, data: Any = None, files: Any = None) -> BaseForm:
+        return PartyForm(
+            data=data,
+            files=files,
+            instance=self.get_object() or Party(),
+            kind=self.request.GET.get("kind"),
+        )
+
+    def save(self, form: BaseForm, *, actor: Any) -> Model:
+        assert isinstance(form, PartyForm)
+        fields = form.party_fields()
+        tags = form.cleaned_data["tags"]
+        attributes = form.attribute_values()
+        party = self.get_object()
+        if party is None:
+            kind = fields.pop("kind")
+            name = fields.pop("name")
+            if fields.get("owner") is None:
+                fields["owner"] = actor
+            return services.create_party(
+                actor=actor, kind=kind, name=name, attributes=attributes, tags=tags, **fields
+            )
+        fields.pop("kind", None)
+        assert isinstance(party, Party)
+        return services.update_party(
+            party,
+            actor=actor,
+            expected_version=form.cleaned_data.get("version"),
+            attributes=attributes,
+            tags=tags,
+            **fields,
+        )
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = self.get_form(request.POST, request.FILES)
+        if form.is_valid():
+            assert isinstance(form, PartyForm)
+            try:
+                with transaction.atomic():
+                    party = self.save(form, actor=request.user)
+            except services.VersionConflict:
+                form.add_error(
+                    None,
+                    _(
+                        "Someone else saved this customer while you were editing. Your changes "
+                        "are still in the form: check the current record in another tab, then "
+                        "save again."
+                    ),
+                )
+                data = form.data.copy()  # type: ignore[attr-defined]
+                data["version"] = str(self.get_object().version)  # type: ignore[union-attr]
+                form.data = data
+            except ValidationError as error:
+                form.add_service_errors(
+                    error.message_dict
+                    if hasattr(error, "error_dict")
+                    else {"__all__": error.messages}
+                )
+            else:
+                messages.success(request, _("Saved {name}.").format(name=party))
+                return HttpResponseRedirect(cast(Party, party).get_absolute_url())
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        form = context["form"]
+        context["sections"] = [
+            (section_label(code), [form[name] for name in names])
+            for code, names in form.sections.items()
+            if names
+        ]
+        return context
+
+
+class PartyDetailView(ObjectDetailView):
+    model = Party
+    template_name = "parties/party_detail.html"
+
+    def get_object(self) -> Party:
+        try:
+            return selectors.party_for_360(self.request.user, self.kwargs["pk"])
+        except Party.DoesNotExist:
+            raise Http404 from None
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        party: Party = context["object"]
+        now = timezone.now()
+        sections: OrderedDict[str, list[dict[str, Any]]] = OrderedDict(
+            (code, []) for code in SECTIONS
+        )
+        for golden in sorted(
+            party.golden_values.all(), key=lambda g: (g.attribute.section, g.attribute.order)
+        ):
+            attribute = golden.attribute
+            if attribute.code == "name":
+                continue
+            observation = golden.observation
+            sections.setdefault(attribute.section, []).append(
+                {
+                    "attribute": attribute,
+                    "display": display(attribute, golden.value),
+                    "golden": golden,
+                    "observation": observation,
+                    "stale": golden.stale_at is not None and golden.stale_at <= now,
+                }
+            )
+        context["profile"] = [
+            (section_label(code), rows) for code, rows in sections.items() if rows
+        ]
+        context["relationships"] = [
+            (rel, rel.to_party, False) for rel in party.relationships_out.all()
+        ] + [(rel, rel.from_party, True) for rel in party.relationships_in.all()]
+        context["stale_count"] = sum(
+            1 for rows in sections.values() for row in rows if row["stale"]
+        )
+        return context
+
+
+@login_required
+def lineage(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+    """Every value ever observed for one attribute (an htmx fragment, or a page)."""
+    party = get_object_or_404(Party.objects.visible_to(request.user), pk=pk)
+    attribute = get_object_or_404(AttributeDefinition, code=code)
+    observations = list(selectors.lineage(party, code)[:200])
+    golden = GoldenValue.objects.filter(party=party, attribute=attribute).first()
+    rows = [
+        {
+            "observation": o,
+            "display": display(attribute, o.value),
+            "current": golden is not None and golden.observation_id == o.pk,
+        }
+        for o in observations
+    ]
+    template = "parties/_lineage.html" if request.htmx else "parties/lineage.html"  # type: ignore[attr-defined]
+    return render(
+        request,
+        template,
+        {
+            "party": party,
+            "attribute": attribute,
+            "rows": rows,
+            "can_change": request.user.has_perm("parties.change_party"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def use_value(request: HttpRequest, pk: int, observation_id: int) -> HttpResponse:
+    if not request.user.has_perm("parties.change_party"):
+        raise PermissionDenied
+    party = get_object_or_404(Party.objects.visible_to(request.user), pk=pk)
+    observation = get_object_or_404(
+        party.observations.select_related("attribute"), pk=observation_id
+    )
+    services.use_observation(party, observation, actor=request.user)
+    messages.success(
+        request,
+        _("“{label}” now uses the value you chose.").format(label=observation.attribute.label),
+    )
+    return HttpResponseRedirect(party.get_absolute_url())
+
+
+@login_required
+@require_POST
+def confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Still correct": confirms the given attributes (or all stale ones)."""
+    party = get_object_or_404(Party.objects.visible_to(request.user), pk=pk)
+    codes = request.POST.getlist("attribute") or list(
+        party.golden_values.filter(stale_at__lte=timezone.now()).values_list(
+            "attribute__code", flat=True
+        )
+    )
+    count = services.confirm_values(party, codes, actor=request.user)
+    messages.success(request, _("Confirmed {count} values.").format(count=count))
+    return HttpResponseRedirect(request.POST.get("next") or party.get_absolute_url())
+
+
+@login_required
+def reevaluation(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's customers with values older than their re-evaluation period."""
+    stale = (
+        GoldenValue.objects.filter(
+            stale_at__lte=timezone.now(),
+            party__in=Party.objects.visible_to(request.user)
+            .filter(owner=request.user)
+            .values("pk"),
+        )
+        .select_related("party", "attribute")
+        .order_by("stale_at", "pk")[:200]
+    )
+    rows = [{"golden": g, "display": display(g.attribute, g.value)} for g in stale]
+    return render(request, "parties/reevaluation.html", {"rows": rows})
+
+
+class AttributeDefinitionListView(ObjectListView):
+    model = AttributeDefinition
+    table_class = AttributeDefinitionTable
+    default_order = "code"
+
+
+class AttributeDefinitionEditView(ObjectEditView):
+    model = AttributeDefinition
+    form_class = AttributeDefinitionForm
+
+    def save(self, form: BaseForm, *, actor: Any) -> Model:
+        instance = form.instance  # type: ignore[attr-defined]
+        definition = (
+            AttributeDefinition.objects.get(pk=instance.pk)
+            if instance.pk
+            else AttributeDefinition()
+        )
+        data = {k: v for k, v in form.cleaned_data.items() if k in services.DEFINITION_FIELDS}
+        return services.save_definition(definition, actor=actor, **data)
+
+    def get_success_url(self, obj: Model) -> str:
+        return reverse("parties:attributedefinition_list")
+
+
+class AttributeDefinitionDetailView(ObjectDetailView):
+    model = AttributeDefinition
