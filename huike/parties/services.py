@@ -598,3 +598,44 @@ def save_definition(
         changes=diff(before, snapshot(definition, DEFINITION_FIELDS)),
     )
     return definition
+
+
+BULK_LIMIT = 5000
+
+
+@transaction.atomic
+def bulk_update(
+    parties: Iterable[Party],
+    *,
+    actor: Any,
+    owner: Any = None,
+    stage: str | None = None,
+    add_tag: Any = None,
+) -> int:
+    """Reassign, restage or tag many customers at once; each change is in the change log."""
+    if stage is not None and stage not in Party.Stage.values:
+        raise ValidationError({"stage": [_("Unknown lifecycle stage.")]})
+    changed = 0
+    for party in parties:
+        fields: dict[str, Any] = {}
+        if owner is not None and party.owner_id != owner.pk:
+            fields["owner"] = owner
+        if stage is not None and party.stage != stage:
+            fields["stage"] = stage
+        if fields:
+            before = snapshot(party, fields)
+            for key, value in fields.items():
+                setattr(party, key, value)
+            party.version += 1
+            party.save(update_fields=[*fields, "version", "updated_at"])
+            record_change(
+                party, actor=actor, action="update", changes=diff(before, snapshot(party, fields))
+            )
+        if add_tag is not None and not party.tags.filter(pk=add_tag.pk).exists():
+            party.tags.add(add_tag)
+            record_change(
+                party, actor=actor, action="update", changes={"tags": [None, add_tag.name]}
+            )
+            fields["tag"] = add_tag
+        changed += bool(fields)
+    return changed

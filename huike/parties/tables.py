@@ -9,6 +9,7 @@ from huike.parties.models import AttributeDefinition, Party
 
 
 class PartyTable(tables.Table):
+    selection = tables.CheckBoxColumn(accessor="pk", orderable=False, exclude_from_export=True)
     name = tables.Column(linkify=True)
     pinyin = tables.Column(orderable=False)
     kind = tables.Column(orderable=False)
@@ -20,7 +21,17 @@ class PartyTable(tables.Table):
 
     class Meta:
         model = Party
-        fields = ("name", "pinyin", "kind", "stage", "contact", "owner", "region", "updated_at")
+        fields = (
+            "selection",
+            "name",
+            "pinyin",
+            "kind",
+            "stage",
+            "contact",
+            "owner",
+            "region",
+            "updated_at",
+        )
         attrs = {"class": "table table-hover align-middle"}
 
     def render_contact(self, record: Party) -> str:

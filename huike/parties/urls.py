@@ -8,9 +8,13 @@ urlpatterns = [
     path("", views.PartyListView.as_view(), name="party_list"),
     path("add/", views.PartyEditView.as_view(), name="party_add"),
     path("reevaluation/", views.reevaluation, name="reevaluation"),
+    path("bulk/", views.bulk, name="party_bulk"),
+    path("regions/", views.reference_tree, {"tree": "regions"}, name="region_tree"),
+    path("industries/", views.reference_tree, {"tree": "industries"}, name="industry_tree"),
     path("<int:pk>/", views.PartyDetailView.as_view(), name="party"),
     path("<int:pk>/edit/", views.PartyEditView.as_view(), name="party_edit"),
     path("<int:pk>/confirm/", views.confirm, name="party_confirm"),
+    path("<int:pk>/relationships/", views.relationship_add, name="party_relationship_add"),
     path("<int:pk>/lineage/<slug:code>/", views.lineage, name="party_lineage"),
     path("<int:pk>/use/<int:observation_id>/", views.use_value, name="party_use_value"),
     path(

@@ -9,21 +9,32 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from huike.accounts.models import User
 from huike.core.views.generic import ObjectDetailView, ObjectEditView, ObjectListView
 from huike.parties import selectors, services
 from huike.parties.attributes import SECTIONS
 from huike.parties.filters import PartyFilterSet
 from huike.parties.forms import AttributeDefinitionForm, PartyForm
-from huike.parties.models import AttributeDefinition, GoldenValue, Party, section_label
+from huike.parties.models import (
+    AttributeDefinition,
+    GoldenValue,
+    Industry,
+    Party,
+    Region,
+    Relationship,
+    Tag,
+    section_label,
+)
 from huike.parties.tables import AttributeDefinitionTable, PartyTable
 from huike.parties.values import display
 
@@ -37,6 +48,48 @@ class PartyListView(ObjectListView):
 
     def get_queryset(self) -> QuerySet:
         return super().get_queryset().select_related("owner", "region")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        if self.request.user.has_perm("parties.change_party"):
+            context.update(
+                bulk_template="parties/_bulk_actions.html",
+                bulk_url=reverse("parties:party_bulk"),
+                bulk_owners=User.objects.filter(is_active=True).order_by("username"),
+                bulk_stages=Party.Stage.choices,
+            )
+        return context
+
+
+@login_required
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    """Apply the bulk bar of the customer list to the selected (and visible) customers."""
+    if not request.user.has_perm("parties.change_party"):
+        raise PermissionDenied
+    next_url = request.POST.get("next") or reverse("parties:party_list")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("parties:party_list")
+    ids = [int(pk) for pk in request.POST.getlist("selection") if pk.isdigit()][
+        : services.BULK_LIMIT
+    ]
+    owner = User.objects.filter(username=request.POST.get("owner") or None, is_active=True).first()
+    stage = request.POST.get("stage") or None
+    tag_name = (request.POST.get("tag") or "").strip()[:50]
+    if not ids or not (owner or stage or tag_name):
+        messages.warning(request, _("Select customers and choose what to change."))
+        return HttpResponseRedirect(next_url)
+    tag = Tag.objects.get_or_create(name=tag_name)[0] if tag_name else None
+    parties = Party.objects.visible_to(request.user).filter(pk__in=ids)
+    try:
+        count = services.bulk_update(
+            parties, actor=request.user, owner=owner, stage=stage, add_tag=tag
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Changed {count} customers.").format(count=count))
+    return HttpResponseRedirect(next_url)
 
 
 class PartyEditView(ObjectEditView):
@@ -157,10 +210,86 @@ class PartyDetailView(ObjectDetailView):
         context["relationships"] = [
             (rel, rel.to_party, False) for rel in party.relationships_out.all()
         ] + [(rel, rel.from_party, True) for rel in party.relationships_in.all()]
+        context["org_chart"] = org_chart(party) if party.kind == Party.Kind.ORGANIZATION else []
+        context["relationship_kinds"] = Relationship.Kind.choices
+        context["stakeholder_roles"] = Relationship.StakeholderRole.choices
         context["stale_count"] = sum(
             1 for rows in sections.values() for row in rows if row["stale"]
         )
         return context
+
+
+def org_chart(organisation: Party) -> list[dict[str, Any]]:
+    """The organisation's people as a tree by "reports to" (roots first, then their reports)."""
+    employments = [
+        rel
+        for rel in organisation.relationships_in.all()
+        if rel.kind == Relationship.Kind.EMPLOYMENT
+    ]
+    people = {rel.from_party_id for rel in employments}
+    children: dict[int | None, list[Relationship]] = {}
+    for rel in employments:
+        boss = rel.reports_to_id if rel.reports_to_id in people else None
+        children.setdefault(boss, []).append(rel)
+
+    def branch(boss: int | None, seen: frozenset[int]) -> list[dict[str, Any]]:
+        return [
+            {"relationship": rel, "reports": branch(rel.from_party_id, seen | {rel.from_party_id})}
+            for rel in sorted(children.get(boss, []), key=lambda r: (r.title, r.pk))
+            if rel.from_party_id not in seen
+        ]
+
+    return branch(None, frozenset())
+
+
+@login_required
+@require_POST
+def relationship_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Link this customer to another one (given by number or by a search that finds one)."""
+    if not request.user.has_perm("parties.add_relationship"):
+        raise PermissionDenied
+    visible = Party.objects.visible_to(request.user)
+    party = get_object_or_404(visible, pk=pk)
+    wanted = (request.POST.get("other") or "").strip()
+    other = None
+    if wanted.isdigit():
+        other = visible.filter(pk=int(wanted)).first()
+    elif wanted:
+        matches = list(selectors.search_parties(request.user, wanted)[:2])
+        if len(matches) == 1:
+            other = matches[0]
+        elif len(matches) > 1:
+            messages.error(
+                request,
+                _("Several customers match “{query}”: give the customer's number.").format(
+                    query=wanted
+                ),
+            )
+            return HttpResponseRedirect(party.get_absolute_url())
+    if other is None:
+        messages.error(request, _("No customer matches “{query}”.").format(query=wanted))
+        return HttpResponseRedirect(party.get_absolute_url())
+    kind = request.POST.get("kind", "")
+    source, target = party, other
+    # "Works at" always points from the person to the organisation, whichever page it was added on.
+    if kind == Relationship.Kind.EMPLOYMENT and party.kind == Party.Kind.ORGANIZATION:
+        source, target = other, party
+    try:
+        services.save_relationship(
+            Relationship(),
+            actor=request.user,
+            from_party=source,
+            to_party=target,
+            kind=kind,
+            title=(request.POST.get("title") or "")[:100],
+            department=(request.POST.get("department") or "")[:100],
+            stakeholder_role=request.POST.get("stakeholder_role") or "",
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Relationship added."))
+    return HttpResponseRedirect(party.get_absolute_url())
 
 
 @login_required
@@ -266,3 +395,40 @@ class AttributeDefinitionEditView(ObjectEditView):
 
 class AttributeDefinitionDetailView(ObjectDetailView):
     model = AttributeDefinition
+
+
+@login_required
+def reference_tree(request: HttpRequest, tree: str) -> HttpResponse:
+    """Browse regions (GB/T 2260 and countries) or industries (GB/T 4754) level by level."""
+    model: type[Region] | type[Industry] = Region if tree == "regions" else Industry
+    code = request.GET.get("parent", "").strip()
+    query = request.GET.get("q", "").strip()[:50]
+    node = model.objects.filter(code=code).first() if code else None
+    if query:
+        children = model.objects.filter(
+            Q(code__iexact=query) | Q(name_zh__contains=query) | Q(name_en__icontains=query)
+        )[:200]
+    else:
+        children = model.objects.filter(parent_id=node.pk if node else None)[:500]
+    ancestors = []
+    if node is not None:
+        codes = node.path.split("/")
+        by_code = {n.code: n for n in model.objects.filter(code__in=codes)}
+        ancestors = [by_code[c] for c in codes if c in by_code]
+    with_children = set(
+        model.objects.filter(parent__in=children).values_list("parent_id", flat=True).distinct()
+    )
+    return render(
+        request,
+        "parties/reference_tree.html",
+        {
+            "tree": tree,
+            "title": _("Regions") if tree == "regions" else _("Industries"),
+            "node": node,
+            "ancestors": ancestors,
+            "children": children,
+            "with_children": with_children,
+            "query": query,
+            "filter_key": "region" if tree == "regions" else "industry",
+        },
+    )
