@@ -55,6 +55,7 @@ def overview() -> str:
             "token USERNAME [--name NAME]",
             _("Issue a new API token; prints the key as the last line."),
         ),
+        ("party show|find|export", _("Show, find or export customers (huike party --help).")),
         ("check", _("Check the installation for problems.")),
         ("migrate", _("Create or upgrade the database tables.")),
         ("bench", _("Run the benchmarks; prints one JSON line per measurement.")),

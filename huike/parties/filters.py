@@ -28,10 +28,13 @@ BOOLEAN_CHOICES = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
 class PartyFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_search")
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Party.Kind.choices)
+    # ``distinct=False``: a column of the party itself cannot repeat rows, and SELECT DISTINCT
+    # made PostgreSQL sort every matching row (all columns) before the page's LIMIT.
     stage = django_filters.MultipleChoiceFilter(
         label=_("Lifecycle stage"),
         choices=Party.Stage.choices,
         widget=forms.SelectMultiple(attrs={"size": 3}),
+        distinct=False,
     )
     owner = django_filters.ModelChoiceFilter(
         label=_("Owner"), queryset=User.objects.filter(is_active=True), to_field_name="username"
@@ -52,8 +55,10 @@ class PartyFilterSet(django_filters.FilterSet):
         method="filter_industry",
         help_text=_("Includes its sub-industries, e.g. C for all manufacturing."),
     )
+    # ``field_name`` ends in ``__name`` because the filter compares the tag's ``to_field_name``
+    # value: ``tags=<name>`` would compare a name with a primary key.
     tag = django_filters.ModelMultipleChoiceFilter(
-        label=_("Tags"), field_name="tags", queryset=Tag.objects.all(), to_field_name="name"
+        label=_("Tags"), field_name="tags__name", queryset=Tag.objects.all(), to_field_name="name"
     )
     stale = django_filters.BooleanFilter(
         label=_("Has stale values"),

@@ -44,7 +44,7 @@ def attribute_field(definition: AttributeDefinition) -> forms.Field:
         return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **common)
     if kind == DataType.LUNAR_DATE:
         common["help_text"] = common["help_text"] or _(
-            "e.g. 1990-04-08, 1990-L04-08 (leap month) or 四月初八"
+            "e.g. 2020-04-08, 2020-L04-08 (leap month) or 四月初八"
         )
         return forms.CharField(max_length=40, **common)
     attrs: dict[str, str] = {}
@@ -78,7 +78,7 @@ class PartyForm(forms.ModelForm):
         label=_("Industry code"),
         required=False,
         max_length=8,
-        help_text=_("GB/T 4754 code such as C39 or 6513."),
+        help_text=_("GB/T 4754 code such as C (manufacturing) or 39."),
     )
     tags = forms.CharField(
         label=_("Tags"), required=False, max_length=500, help_text=_("Separate tags with commas.")
@@ -93,7 +93,9 @@ class PartyForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args: Any, kind: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, kind: str | None = None, owner: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         party: Party = self.instance
         cast(forms.ModelChoiceField, self.fields["owner"]).queryset = User.objects.filter(
@@ -112,7 +114,11 @@ class PartyForm(forms.ModelForm):
             self.fields["tags"].initial = ", ".join(t.name for t in party.tags.all())
         else:
             self.fields["kind"].initial = kind
-        self.kind = kind
+        self.party_kind = kind
+        if not party.pk:
+            self.initial.setdefault("kind", kind)
+            if owner is not None:
+                self.initial.setdefault("owner", owner.pk)
         self.sections: OrderedDict[str, list[str]] = OrderedDict((code, []) for code in SECTIONS)
         for definition in AttributeDefinition.objects.filter(is_active=True).exclude(code="name"):
             if not definition.applies(kind):

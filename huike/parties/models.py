@@ -302,8 +302,8 @@ class AttributeDefinition(models.Model):
     )
 
     class Meta:
-        verbose_name = _("attribute definition")
-        verbose_name_plural = _("attribute definitions")
+        verbose_name = _("profile field")
+        verbose_name_plural = _("profile fields")
         ordering = ["section", "order", "code"]
 
     def __str__(self) -> str:

@@ -46,8 +46,9 @@ def search_condition(query: str) -> Q | None:
         core = text.organisation_core_name(raw)
         if core and core != name:
             conditions.append(_prefix(SearchKey.Kind.NAME, core))
-    if LATIN.match(lowered) and not HAN.search(raw):
-        compact = re.sub(r"[\s'.-]", "", lowered)
+    compact = re.sub(r"[\s'.-]", "", lowered)
+    # Without a letter left ("-", "."), an empty prefix would match every party.
+    if compact and LATIN.match(lowered) and not HAN.search(raw):
         conditions.append(_prefix(SearchKey.Kind.PINYIN, compact))
         conditions.append(_prefix(SearchKey.Kind.INITIALS, compact))
     if not conditions:
@@ -70,6 +71,8 @@ def search_parties(user: Any, query: str, queryset: QuerySet | None = None) -> Q
 
 
 def search_hits(user: Any, query: str) -> list[SearchHit]:
+    if not user.has_perm("parties.view_party"):
+        return []
     parties = search_parties(user, query).order_by("name", "pk")[:10]
     hits = []
     for party in parties:

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from huike.core.services import diff, record_change, snapshot
 from huike.parties import text
@@ -45,6 +46,25 @@ SOURCE_TRUST: dict[str, int] = {
     "intake": 60,
     "import": 50,
 }
+# How each source reads on the customer page; channels added later extend this.
+SOURCE_LABELS: dict[str, Any] = {
+    "manual": gettext_lazy("entered by hand"),
+    "confirmation": gettext_lazy("confirmed"),
+    "api": gettext_lazy("API"),
+    "cli": gettext_lazy("command line"),
+    "import": gettext_lazy("import"),
+    "form": gettext_lazy("web form"),
+    "intake": gettext_lazy("intake API"),
+}
+
+
+def source_label(source: str) -> str:
+    """``import:outlook`` → "import · outlook", in the reader's language."""
+    base, _sep, detail = source.partition(":")
+    label = str(SOURCE_LABELS.get(base, base))
+    return f"{label} · {detail}" if detail else label
+
+
 PARTY_FIELDS = (
     "kind",
     "name",
@@ -282,8 +302,9 @@ def refresh_golden(party: Party, attributes: Iterable[AttributeDefinition]) -> N
     name = golden.get(NAME) or party.name
     party.name = str(name)[:200]
     party.pinyin = text.pinyin_display(party.name)[:400]
+    party.updated_at = timezone.now()
     Party.objects.filter(pk=party.pk).update(
-        golden=party.golden, name=party.name, pinyin=party.pinyin, updated_at=timezone.now()
+        golden=party.golden, name=party.name, pinyin=party.pinyin, updated_at=party.updated_at
     )
     rebuild_search_keys(party)
 
@@ -371,12 +392,18 @@ def update_party(
     locked.save()
     if tags is not None:
         locked.tags.set(list(tags))
+    previous: dict[str, str] = {}
     if cleaned:
+        previous = dict(
+            GoldenValue.objects.filter(
+                party=locked, attribute__in=[definition for definition, _v, _t in cleaned]
+            ).values_list("attribute__code", "value_text")
+        )
         _observe(locked, cleaned, actor=actor, provenance=provenance or Provenance())
         locked.refresh_from_db()
     changes = diff(before, snapshot(locked, PARTY_FIELDS))
     for definition, _value, value_text in cleaned:
-        changes[definition.code] = [None, value_text]
+        changes[definition.code] = [previous.get(definition.code), value_text]
     if changes:
         record_change(locked, actor=actor, action="update", changes=changes)
     return locked
@@ -398,6 +425,8 @@ def use_observation(party: Party, observation: Observation, *, actor: Any) -> Ob
     """ "Use this value instead": a manual observation repeating an older value."""
     if observation.party_id != party.pk:
         raise ValidationError(_("That value belongs to another customer."))
+    code = observation.attribute.code
+    before = (party.golden or {}).get(code)  # _observe refreshes party.golden in place
     [chosen] = _observe(
         party,
         [(observation.attribute, observation.value, observation.value_text)],
@@ -409,12 +438,7 @@ def use_observation(party: Party, observation: Observation, *, actor: Any) -> Ob
         party,
         actor=actor,
         action="update",
-        changes={
-            observation.attribute.code: [
-                party.golden.get(observation.attribute.code),
-                observation.value,
-            ]
-        },
+        changes={code: [before, observation.value]},
     )
     return chosen
 

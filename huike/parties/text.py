@@ -811,3 +811,19 @@ def parse_gregorian_date(raw: str) -> datetime.date:
         _("“{value}” is not a date. Write it like 1990-05-30.").format(value=raw.strip()),
         code="invalid_date",
     )
+
+
+def format_phone(e164: str, home_region: str = "CN") -> str:
+    """A stored E.164 number as people write it: national format for numbers of
+    ``home_region`` ("138 0013 8000", "0571 8888 6666"), international otherwise."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    home = phonenumbers.region_code_for_number(number) == home_region
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if home
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)

@@ -106,7 +106,9 @@ def _decimal(raw: Any) -> decimal.Decimal:
         raise ValidationError(_("Enter a number."), code="invalid_number") from None
     if not number.is_finite():
         raise ValidationError(_("Enter a number."), code="invalid_number")
-    return number.normalize() if number == number.to_integral() else number
+    # A whole number is stored without decimals and without an exponent: "1000", never "1E+3"
+    # (which ``normalize()`` gives).
+    return decimal.Decimal(int(number)) if number == number.to_integral_value() else number
 
 
 CURRENCY_SIGNS = {"¥": "CNY", "￥": "CNY", "$": "USD", "€": "EUR", "£": "GBP", "HK$": "HKD"}
@@ -134,7 +136,10 @@ def _money(raw: Any) -> tuple[decimal.Decimal, str]:
         raise ValidationError(
             _("Use a three-letter currency code such as CNY."), code="invalid_currency"
         )
-    number = _decimal(amount).quantize(decimal.Decimal("0.01"))
+    try:
+        number = _decimal(amount).quantize(decimal.Decimal("0.01"))
+    except decimal.InvalidOperation:  # more digits than a Decimal holds
+        raise ValidationError(_("Enter a number."), code="invalid_number") from None
     return number, currency
 
 
@@ -172,6 +177,8 @@ def display(attribute: AttributeDefinition, value: Any) -> str:
         return ""
     kind = attribute.data_type
     language = translation.get_language() or settings.LANGUAGE_CODE
+    if attribute.validator == Validator.PHONE:
+        return text.format_phone(str(value))
     if kind == DataType.CHOICE:
         return attribute.choice_label(value)
     if kind == DataType.MULTI_CHOICE:

@@ -99,6 +99,7 @@ class PartyEditView(ObjectEditView):
 
     def get_form(self, data: Any = None, files: Any = None) -> BaseForm:
         return PartyForm(
+            owner=self.request.user,
             data=data,
             files=files,
             instance=self.get_object() or Party(),
@@ -341,6 +342,8 @@ def use_value(request: HttpRequest, pk: int, observation_id: int) -> HttpRespons
 @require_POST
 def confirm(request: HttpRequest, pk: int) -> HttpResponse:
     """ "Still correct": confirms the given attributes (or all stale ones)."""
+    if not request.user.has_perm("parties.change_party"):  # it records observations
+        raise PermissionDenied
     party = get_object_or_404(Party.objects.visible_to(request.user), pk=pk)
     codes = request.POST.getlist("attribute") or list(
         party.golden_values.filter(stale_at__lte=timezone.now()).values_list(
@@ -349,7 +352,10 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
     )
     count = services.confirm_values(party, codes, actor=request.user)
     messages.success(request, _("Confirmed {count} values.").format(count=count))
-    return HttpResponseRedirect(request.POST.get("next") or party.get_absolute_url())
+    next_url = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = party.get_absolute_url()  # never off to another site
+    return HttpResponseRedirect(next_url)
 
 
 @login_required

@@ -57,17 +57,36 @@ def test_me_describes_the_caller_with_role_and_permissions(
         "accounts.view_team",
         "accounts.view_user",
         "core.view_changelog",
+        "parties.view_attributedefinition",
+        "parties.view_goldenvalue",
+        "parties.view_observation",
+        "parties.view_party",
+        "parties.view_relationship",
     ]
 
 
-def test_me_for_a_salesperson_lists_no_permissions(
+def test_me_for_a_salesperson_lists_only_the_permissions_to_work_customers(
     token_client: TokenClient, make_user: MakeUser
 ) -> None:
     body = token_client(make_user("salesperson")).get("/api/v1/me/").json()
 
     assert body["role"] == "salesperson"
     assert body["record_scope"] == "own"
-    assert body["permissions"] == []
+    # Customer work only: nothing about users, teams, roles or the change log, and no deleting
+    # customers.
+    assert body["permissions"] == [
+        "parties.add_observation",
+        "parties.add_party",
+        "parties.add_relationship",
+        "parties.change_party",
+        "parties.change_relationship",
+        "parties.delete_relationship",
+        "parties.view_attributedefinition",
+        "parties.view_goldenvalue",
+        "parties.view_observation",
+        "parties.view_party",
+        "parties.view_relationship",
+    ]
 
 
 def test_a_bad_token_answers_401_in_the_api_error_format(api_client: APIClient) -> None:

@@ -319,13 +319,16 @@ def test_a_non_administrator_cannot_add_an_ungranted_permission_to_an_existing_r
     role_editor: User,
 ) -> None:
     salesperson = Role.objects.get(code="salesperson")
+    before = set(salesperson.permissions.all())
+    assert before  # the shipped role already holds its customer permissions
 
     with pytest.raises(ValidationError):
         services.save_role(
             salesperson, actor=role_editor, permissions=[permission("accounts.delete_user")]
         )
 
-    assert not salesperson.permissions.exists()
+    assert set(salesperson.permissions.all()) == before
+    assert not salesperson.permissions.filter(codename="delete_user").exists()
 
 
 def test_a_non_administrator_cannot_create_an_administrator_role(role_editor: User) -> None:
@@ -497,13 +500,44 @@ def test_permissions_added_to_a_role_reach_its_holders(
 def test_shipped_roles_hold_their_permissions_after_migrate() -> None:
     # Regression: the roles were created on the first app's post_migrate, before the
     # permissions of huike.core and huike.accounts existed, so they were created empty.
-    assert set(Role.objects.get(code="auditor").permissions.values_list("codename", flat=True)) == {
-        "view_changelog",
-        "view_user",
-        "view_team",
-        "view_role",
+    def held(code: str) -> set[str]:
+        return {
+            f"{app_label}.{codename}"
+            for app_label, codename in Role.objects.get(code=code).permissions.values_list(
+                "content_type__app_label", "codename"
+            )
+        }
+
+    read_customers = {
+        "parties.view_party",
+        "parties.view_observation",
+        "parties.view_relationship",
+        "parties.view_attributedefinition",
+        "parties.view_goldenvalue",
     }
-    assert Role.objects.get(code="manager").permissions.count() == 3
+    work_customers = read_customers | {
+        "parties.add_party",
+        "parties.change_party",
+        "parties.add_observation",
+        "parties.add_relationship",
+        "parties.change_relationship",
+        "parties.delete_relationship",
+    }
+    assert held("auditor") == {
+        "core.view_changelog",
+        "accounts.view_user",
+        "accounts.view_team",
+        "accounts.view_role",
+        *read_customers,
+    }
+    assert held("manager") == {
+        "accounts.view_team",
+        "accounts.view_user",
+        "core.view_changelog",
+        "parties.delete_party",
+        *work_customers,
+    }
+    assert held("salesperson") == work_customers
 
 
 def test_default_roles_wait_for_the_last_app_to_migrate() -> None:

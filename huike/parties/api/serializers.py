@@ -109,12 +109,15 @@ class PartySerializer(serializers.ModelSerializer):
         return data
 
     def _provenance(self, validated: dict[str, Any]) -> services.Provenance:
+        """An edit of the record through the API is a manual edit by the token's user
+        (ARCHITECTURE.md §1): it wins like one typed on the page. ``source_ref`` tells the API
+        call apart. Channels that only report what they saw use ``/api/v1/observations/``."""
         given = validated.pop("provenance", None) or {}
         token = getattr(self.context.get("request"), "auth", None)
         token_name = getattr(token, "name", None)
-        default_ref = f"token:{token_name}" if token_name else ""
+        default_ref = f"api token:{token_name}" if token_name else "api"
         return services.Provenance(
-            source="api",
+            source="manual",
             source_ref=given.get("source_ref") or default_ref,
             collected_at=given.get("collected_at"),
             consent=given.get("consent", ""),
@@ -196,6 +199,16 @@ class ObservationCreateSerializer(serializers.Serializer):
     attributes = serializers.DictField(child=serializers.JSONField())
     source = serializers.CharField(required=False, default="api", max_length=30)  # type: ignore[assignment]
     provenance = ProvenanceSerializer(required=False)
+
+    def validate_source(self, value: str) -> str:
+        """A channel names itself; it cannot pass for a person's manual edit."""
+        if value.split(":", 1)[0] in services.MANUAL_SOURCES:
+            raise serializers.ValidationError(
+                _(
+                    "“{source}” is reserved for edits made by people; edit the customer instead."
+                ).format(source=value)
+            )
+        return value
 
 
 class AttributeDefinitionSerializer(serializers.ModelSerializer):

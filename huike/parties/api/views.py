@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -13,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from huike.core.api.idempotency import IdempotentMixin
+from huike.core.api.pagination import KeysetPagination
 from huike.core.api.viewsets import ScopedModelViewSet
 from huike.parties import selectors, services
 from huike.parties.api.serializers import (
@@ -34,6 +36,20 @@ from huike.parties.models import (
     Region,
     Relationship,
 )
+
+T = TypeVar("T")
+
+
+def refused_as_400(write: Callable[[], T]) -> T:
+    """Run a service; a rule it enforces (a ValidationError) answers 400, not 500."""
+    try:
+        return write()
+    except DjangoValidationError as error:
+        raise exceptions.ValidationError(
+            error.message_dict
+            if hasattr(error, "error_dict")
+            else {"non_field_errors": error.messages}
+        ) from error
 
 
 class PreconditionFailed(exceptions.APIException):
@@ -70,6 +86,12 @@ class PartyViewSet(ScopedModelViewSet):
             except ValueError:
                 raise exceptions.ParseError(_("If-Match must hold the version number.")) from None
         return context
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().create(request, *args, **kwargs)
+        if response.status_code == status.HTTP_201_CREATED:
+            response["ETag"] = '"{}"'.format(response.data["version"])
+        return response
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         response = super().retrieve(request, *args, **kwargs)
@@ -175,13 +197,17 @@ class AttributeDefinitionViewSet(ScopedModelViewSet):
         return super().get_permissions()
 
     def perform_create(self, serializer: Any) -> None:
-        serializer.instance = services.save_definition(
-            AttributeDefinition(), actor=self.request.user, **serializer.validated_data
+        serializer.instance = refused_as_400(
+            lambda: services.save_definition(
+                AttributeDefinition(), actor=self.request.user, **serializer.validated_data
+            )
         )
 
     def perform_update(self, serializer: Any) -> None:
-        serializer.instance = services.save_definition(
-            serializer.instance, actor=self.request.user, **serializer.validated_data
+        serializer.instance = refused_as_400(
+            lambda: services.save_definition(
+                serializer.instance, actor=self.request.user, **serializer.validated_data
+            )
         )
 
 
@@ -209,18 +235,26 @@ class RelationshipViewSet(ScopedModelViewSet):
 
     def perform_create(self, serializer: Any) -> None:
         self._check_visible(serializer)
-        serializer.instance = services.save_relationship(
-            Relationship(), actor=self.request.user, **serializer.validated_data
+        serializer.instance = refused_as_400(
+            lambda: services.save_relationship(
+                Relationship(), actor=self.request.user, **serializer.validated_data
+            )
         )
 
     def perform_update(self, serializer: Any) -> None:
         self._check_visible(serializer)
-        serializer.instance = services.save_relationship(
-            serializer.instance, actor=self.request.user, **serializer.validated_data
+        serializer.instance = refused_as_400(
+            lambda: services.save_relationship(
+                serializer.instance, actor=self.request.user, **serializer.validated_data
+            )
         )
 
     def perform_destroy(self, instance: Relationship) -> None:
         services.delete_relationship(instance, actor=self.request.user)
+
+
+class CodeOrder(KeysetPagination):
+    ordering = "code"
 
 
 class _TreeViewSet(viewsets.ReadOnlyModelViewSet):
@@ -228,7 +262,7 @@ class _TreeViewSet(viewsets.ReadOnlyModelViewSet):
 
     permission_classes = [IsAuthenticated]
     lookup_field = "code"
-    ordering = "path"
+    pagination_class = CodeOrder
 
     def get_queryset(self) -> QuerySet:
         queryset = self.model.objects.select_related("parent")  # type: ignore[attr-defined]
