@@ -9,6 +9,7 @@ leaves nothing half-saved, and logs itself in the change log.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from huike.parties.models import (
     GoldenValue,
     Observation,
     Party,
+    Region,
     Relationship,
     SearchKey,
 )
@@ -309,32 +311,108 @@ def refresh_golden(party: Party, attributes: Iterable[AttributeDefinition]) -> N
     rebuild_search_keys(party)
 
 
-def search_keys_for(party: Party) -> set[tuple[str, str]]:
-    """Every indexed way to find ``party`` from its golden record."""
-    keys: set[tuple[str, str]] = set()
-    name = party.name
-    keys.add((SearchKey.Kind.NAME, text.normalise_name(name)[:200]))
-    if party.kind == Party.Kind.ORGANIZATION:
+# Names people also use for a customer: each is searchable like the name itself.
+ALIAS_CODES = ("short_name", "english_name", "former_names")
+REGION_SUFFIXES = (
+    "特别行政区",
+    "维吾尔自治区",
+    "壮族自治区",
+    "回族自治区",
+    "自治区",
+    "自治州",
+    "地区",
+    "省",
+    "市",
+    "区",
+    "县",
+    "盟",
+    "旗",
+)
+
+
+_region_prefixes: tuple[str, ...] = ()
+
+
+def region_prefixes() -> tuple[str, ...]:
+    """Chinese place names that start company names (杭州, 浙江省, 西湖区…), longest first.
+
+    Read once per process from the reference data (an empty table is asked again later).
+    """
+    global _region_prefixes
+    if not _region_prefixes:
+        names: set[str] = set()
+        regions = Region.objects.exclude(level=Region.Level.COUNTRY)
+        for name in regions.values_list("name_zh", flat=True):
+            name = text.normalise_name(name)
+            names.add(name)
+            for suffix in REGION_SUFFIXES:
+                if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+                    names.add(name[: -len(suffix)])
+                    break
+        _region_prefixes = tuple(sorted(names, key=len, reverse=True))
+    return _region_prefixes
+
+
+def without_place_prefix(core: str) -> str:
+    """``杭州云汇科技`` → ``云汇科技``: the part of a company name after its city or province
+    (repeatedly: 浙江杭州云汇 → 云汇). Keeps at least two characters."""
+    changed = True
+    while changed:
+        changed = False
+        for prefix in region_prefixes():
+            if core.startswith(prefix) and len(core) - len(prefix) >= 2:
+                core = core[len(prefix) :]
+                changed = True
+                break
+    return core
+
+
+@functools.lru_cache(maxsize=200_000)
+def name_search_keys(kind: str, name: str) -> frozenset[tuple[str, str]]:
+    """The keys one name gives: normalised, without legal suffix and place prefix, pinyin."""
+    keys = {(SearchKey.Kind.NAME.value, text.normalise_name(name)[:200])}
+    if kind == Party.Kind.ORGANIZATION:
         core = text.organisation_core_name(name)
         if core:
-            keys.add((SearchKey.Kind.NAME, core[:200]))
+            keys.add((SearchKey.Kind.NAME.value, core[:200]))
+            local = without_place_prefix(core)
+            if local != core:
+                keys.add((SearchKey.Kind.NAME.value, local[:200]))
     full, initials = text.pinyin_keys(name)
-    keys.update((SearchKey.Kind.PINYIN, value[:200]) for value in full if value)
-    keys.update((SearchKey.Kind.INITIALS, value[:200]) for value in initials if value)
+    keys.update((SearchKey.Kind.PINYIN.value, value[:200]) for value in full if value)
+    keys.update((SearchKey.Kind.INITIALS.value, value[:200]) for value in initials if value)
+    return frozenset(keys)
+
+
+def search_keys_from(
+    kind: str, name: str, golden: Mapping[str, Any], validators: Mapping[str, str]
+) -> set[tuple[str, str]]:
+    """Every indexed way to find a party of ``kind`` called ``name`` with the ``golden``
+    values, given each attribute's validator. Pure: bulk loaders call it without queries."""
+    keys = set(name_search_keys(kind, name))
+    for code in ALIAS_CODES:
+        for alias in str(golden.get(code) or "").replace("；", ";").split(";"):
+            if alias.strip():
+                keys.update(name_search_keys(kind, alias.strip()))
+    for code, value in golden.items():
+        validator = validators.get(code)
+        if validator == AttributeDefinition.Validator.PHONE:
+            keys.add((SearchKey.Kind.PHONE.value, text.phone_digits_reversed(str(value))))
+        elif validator == AttributeDefinition.Validator.EMAIL:
+            keys.add((SearchKey.Kind.EMAIL.value, str(value)[:200]))
+        elif validator == AttributeDefinition.Validator.USCC or code == "external_id":
+            keys.add((SearchKey.Kind.CODE.value, text.normalise_name(str(value))[:200]))
+    return {key for key in keys if key[1]}
+
+
+def search_keys_for(party: Party) -> set[tuple[str, str]]:
+    """Every indexed way to find ``party`` from its golden record."""
     validators = dict(
-        AttributeDefinition.objects.filter(code__in=list(party.golden)).values_list(
+        AttributeDefinition.objects.filter(code__in=list(party.golden or {})).values_list(
             "code", "validator"
         )
     )
-    for code, value in (party.golden or {}).items():
-        validator = validators.get(code)
-        if validator == AttributeDefinition.Validator.PHONE:
-            keys.add((SearchKey.Kind.PHONE, text.phone_digits_reversed(str(value))))
-        elif validator == AttributeDefinition.Validator.EMAIL:
-            keys.add((SearchKey.Kind.EMAIL, str(value)[:200]))
-        elif validator == AttributeDefinition.Validator.USCC or code == "external_id":
-            keys.add((SearchKey.Kind.CODE, text.normalise_name(str(value))[:200]))
-    return {key for key in keys if key[1]}
+    return search_keys_from(party.kind, party.name, party.golden or {}, validators)
 
 
 def rebuild_search_keys(party: Party) -> None:

@@ -9,6 +9,7 @@ import pytest
 from huike.accounts.models import Team, User
 from huike.accounts.tests.factories import TeamFactory
 from huike.parties.models import Party
+from huike.parties import selectors, services
 from huike.parties.selectors import search_condition, search_hits, search_parties
 from huike.parties.tests.factories import organisation, person
 
@@ -268,3 +269,39 @@ def test_the_search_box_lists_hits_with_contact_details(
     assert hits[0].url == people["张三"].get_absolute_url()
     assert "+8613800138000" in hits[0].subtitle
     assert "zhang san" in hits[0].subtitle
+
+
+# --- Everyday company names -------------------------------------------------------------------
+
+
+def test_a_company_is_found_by_its_name_without_the_city_in_front(admin_user: User) -> None:
+    services.create_party(actor=admin_user, kind="organization", name="杭州云汇科技有限公司")
+    services.create_party(
+        actor=admin_user, kind="organization", name="浙江省杭州市云汇贸易有限公司"
+    )
+
+    found = {p.name for p in selectors.search_parties(admin_user, "云汇")}
+
+    assert found == {"杭州云汇科技有限公司", "浙江省杭州市云汇贸易有限公司"}
+    assert {p.name for p in selectors.search_parties(admin_user, "云汇科技")} == {
+        "杭州云汇科技有限公司"
+    }
+
+
+def test_a_company_is_found_by_its_short_and_english_names(admin_user: User) -> None:
+    services.create_party(
+        actor=admin_user,
+        kind="organization",
+        name="深圳市腾达贸易有限公司",
+        attributes={"short_name": "腾达", "english_name": "Tenda Trading Co., Ltd."},
+    )
+
+    assert [p.name for p in selectors.search_parties(admin_user, "腾达")] == [
+        "深圳市腾达贸易有限公司"
+    ]
+    assert [p.name for p in selectors.search_parties(admin_user, "tenda")] == [
+        "深圳市腾达贸易有限公司"
+    ]
+    assert [p.name for p in selectors.search_parties(admin_user, "td")] == [
+        "深圳市腾达贸易有限公司"
+    ]
