@@ -616,19 +616,23 @@ def save_relationship(relationship: Relationship, *, actor: Any, **values: Any) 
     relationship.full_clean()
     relationship.save()
     changes = diff(before, snapshot(relationship, RELATIONSHIP_FIELDS))
+    record_change(
+        relationship, actor=actor, action="create" if creating else "update", changes=changes
+    )
+    # Each party's timeline says in one line what tie was added or changed.
     for party in (relationship.from_party, relationship.to_party):
-        record_change(
-            party,
-            actor=actor,
-            action="update",
-            message=str(relationship)[:200],
-            changes=changes,
-        )
+        record_change(party, actor=actor, action="update", message=str(relationship)[:200])
     return relationship
 
 
 @transaction.atomic
 def delete_relationship(relationship: Relationship, *, actor: Any) -> None:
+    record_change(
+        relationship,
+        actor=actor,
+        action="delete",
+        changes=diff(snapshot(relationship, RELATIONSHIP_FIELDS), {}),
+    )
     for party in (relationship.from_party, relationship.to_party):
         record_change(party, actor=actor, action="update", message="- " + str(relationship)[:190])
     relationship.delete()

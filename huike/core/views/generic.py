@@ -33,16 +33,22 @@ PER_PAGE_CHOICES = (25, 50, 100, 250)
 
 def readable_changes(obj: models.Model, entry: ChangeLog) -> list[tuple[Any, Any, Any]]:
     """A change-log entry's changes as (field label, before, after) for people to read."""
-    labels = {
-        field.name: field.verbose_name
-        for field in obj._meta.get_fields()
-        if hasattr(field, "verbose_name")
+    fields = {
+        field.name: field for field in obj._meta.get_fields() if hasattr(field, "verbose_name")
     }
     rows = []
     for name, values in entry.changes.items():
         pair = isinstance(values, list) and len(values) == 2
         before, after = values if pair else (None, values)
-        rows.append((labels.get(name, name), before, after))
+        field = fields.get(name)
+        if field is None:
+            rows.append((name, before, after))
+            continue
+        # Stored codes read as their labels ("prospect" → 潜在客户), in today's language.
+        choices = {str(key): label for key, label in (getattr(field, "choices", None) or [])}
+        if choices:
+            before, after = choices.get(str(before), before), choices.get(str(after), after)
+        rows.append((field.verbose_name, before, after))
     return rows
 
 

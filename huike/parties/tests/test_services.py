@@ -781,14 +781,22 @@ def test_relationship_changes_are_logged_on_both_parties(admin_user: User) -> No
 
     relationship = relate(zhang, huawei, Relationship.Kind.EMPLOYMENT, admin_user, title="CTO")
     services.save_relationship(relationship, actor=admin_user, title="CEO")
+    tie = relationship.pk
     services.delete_relationship(relationship, actor=admin_user)
 
+    # each party's timeline has one line per change, naming the tie
     for party in (zhang, huawei):
         created, changed, deleted = log_for(party)[1:]
         assert {created.actor, changed.actor, deleted.actor} == {admin_user}
-        assert created.changes["title"] == [None, "CTO"]
-        assert changed.changes == {"title": ["CTO", "CEO"]}
+        assert "张三" in created.message and huawei.name in created.message
         assert deleted.message.startswith("- ")
+    # and the relationship's own log has the field-by-field before and after
+    own = ChangeLog.objects.filter(content_type__model="relationship", object_id=str(tie)).order_by(
+        "id"
+    )
+    assert own[0].changes["title"] == [None, "CTO"]
+    assert own[1].changes == {"title": ["CTO", "CEO"]}
+    assert own[2].action == "delete"
     assert not Relationship.objects.exists()
 
 
