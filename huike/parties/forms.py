@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from huike.accounts.models import Team, User
 from huike.parties.attributes import SECTIONS
 from huike.parties.models import AttributeDefinition, CustomerNature, Industry, Party, Region, Tag
+from huike.parties.services import DEFINITION_FIELDS
 
 ATTRIBUTE_PREFIX = "attr_"
 PARTY_FORM_FIELDS = ["kind", "name", "owner", "team", "stage", "nature", "first_deal_date", "notes"]
@@ -179,23 +180,7 @@ class PartyForm(forms.ModelForm):
 class AttributeDefinitionForm(forms.ModelForm):
     class Meta:
         model = AttributeDefinition
-        fields = [
-            "code",
-            "label_zh",
-            "label_en",
-            "section",
-            "order",
-            "data_type",
-            "validator",
-            "choices",
-            "applies_to",
-            "sensitivity",
-            "reevaluate_days",
-            "survivorship",
-            "help_zh",
-            "help_en",
-            "is_active",
-        ]
+        fields = list(DEFINITION_FIELDS)
         widgets = {"section": forms.Select(choices=[(k, v) for k, v in SECTIONS.items()])}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -216,26 +216,7 @@ class AttributeDefinitionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AttributeDefinition
-        fields = [
-            "id",
-            "code",
-            "label",
-            "label_zh",
-            "label_en",
-            "section",
-            "order",
-            "data_type",
-            "validator",
-            "choices",
-            "applies_to",
-            "sensitivity",
-            "reevaluate_days",
-            "survivorship",
-            "help_zh",
-            "help_en",
-            "is_active",
-            "is_system",
-        ]
+        fields = ["id", "label", *services.DEFINITION_FIELDS, "is_system"]
         read_only_fields = ["id", "label", "is_system"]
 
 
