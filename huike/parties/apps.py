@@ -9,6 +9,6 @@ class PartiesConfig(AppConfig):
 
     def ready(self) -> None:
         from huike.core.search import register_search
-        from huike.parties import selectors
+        from huike.parties import bench, selectors  # noqa: F401 (bench registers benchmarks)
 
         register_search(_("Customers"), selectors.search_hits)

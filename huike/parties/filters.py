@@ -6,9 +6,11 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from huike.accounts.models import Team, User
 from huike.parties.models import (
@@ -17,12 +19,20 @@ from huike.parties.models import (
     Industry,
     Party,
     Region,
-    SearchKey,
     Tag,
 )
-from huike.parties.selectors import search_condition
+from huike.parties.selectors import matching_party_ids, search_condition
 
 BOOLEAN_CHOICES = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
+# A region or industry with at least this many customers is "dense" (see ``_tree``).
+TREE_DENSE = 2000
+# With at least this many stale values, "has stale values" is tested row by row.
+STALE_DENSE = 2000
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class TagFilter(django_filters.ModelMultipleChoiceFilter):
+    """Tags by name (``?tag=重点&tag=展会``): the schema says "string" for each."""
 
 
 class PartyFilterSet(django_filters.FilterSet):
@@ -57,7 +67,7 @@ class PartyFilterSet(django_filters.FilterSet):
     )
     # ``field_name`` ends in ``__name`` because the filter compares the tag's ``to_field_name``
     # value: ``tags=<name>`` would compare a name with a primary key.
-    tag = django_filters.ModelMultipleChoiceFilter(
+    tag = TagFilter(
         label=_("Tags"), field_name="tags__name", queryset=Tag.objects.all(), to_field_name="name"
     )
     stale = django_filters.BooleanFilter(
@@ -85,14 +95,24 @@ class PartyFilterSet(django_filters.FilterSet):
         condition = search_condition(value)
         if condition is None:
             return queryset
-        return queryset.filter(pk__in=SearchKey.objects.filter(condition).values("party_id"))
+        return queryset.filter(pk__in=matching_party_ids(condition))
 
     def _tree(self, queryset: QuerySet, model: Any, field: str, code: str) -> QuerySet:
         node = model.objects.filter(code=code.strip()).first()
         if node is None:
             return queryset.none()
         inside = model.objects.filter(Q(pk=node.pk) | Q(path__startswith=node.path + "/"))
-        return queryset.filter(**{field + "__in": inside.values("pk")})
+        matching = Party.objects.filter(**{field + "__in": inside.values("pk")})
+        if not matching.values_list("pk", flat=True)[TREE_DENSE - 1 : TREE_DENSE]:
+            return queryset.filter(**{field + "__in": inside.values("pk")})
+        # Many customers in the region (a province): the page walks its own sort order and
+        # keeps the rows inside, stopping at the page's end. Through the (region, -id) index
+        # the database would fetch and sort every customer of the province first, a cost that
+        # grows with the table (0.7 s for Zhejiang at 1M parties on SQLite, 1.6 ms this way).
+        # The unary "+" keeps the condition off that index.
+        walk = Func(F(field + "_id"), template="+%(expressions)s")
+        alias = f"_{field}_in_tree"
+        return queryset.alias(**{alias: walk}).filter(**{alias + "__in": inside.values("pk")})
 
     def filter_region(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return self._tree(queryset, Region, "region", value) if value else queryset
@@ -103,8 +123,14 @@ class PartyFilterSet(django_filters.FilterSet):
     def filter_stale(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:
             return queryset
-        stale = GoldenValue.objects.filter(stale_at__lte=timezone.now()).values("party_id")
-        return queryset.filter(pk__in=stale) if value else queryset.exclude(pk__in=stale)
+        stale = GoldenValue.objects.filter(stale_at__lte=timezone.now())
+        if stale.values_list("pk", flat=True)[STALE_DENSE - 1 : STALE_DENSE]:
+            # Many stale values: ask each row of the page whether it has one, in the page's
+            # order, instead of first listing every party with one (2 s at 1M parties).
+            has_stale = Exists(stale.filter(party=OuterRef("pk")))
+            return queryset.filter(has_stale) if value else queryset.exclude(has_stale)
+        stale_ids = stale.values("party_id")
+        return queryset.filter(pk__in=stale_ids) if value else queryset.exclude(pk__in=stale_ids)
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         queryset = super().filter_queryset(queryset)

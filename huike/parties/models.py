@@ -200,6 +200,9 @@ class Party(TimeStampedModel):
         verbose_name_plural = _("customers")
         indexes = [
             models.Index(fields=["owner", "-id"]),
+            # "My customers at this stage" (a salesperson's list is always theirs): the page
+            # walks only those rows, however rare the other filters make them.
+            models.Index(fields=["owner", "stage", "-id"]),
             models.Index(fields=["team", "-id"]),
             models.Index(fields=["stage", "-id"]),
             models.Index(fields=["region", "-id"]),
@@ -442,7 +445,9 @@ class SearchKey(models.Model):
     class Meta:
         verbose_name = _("search key")
         verbose_name_plural = _("search keys")
-        indexes = [models.Index(fields=["kind", "value"])]
+        # party last: the search box's prefix ranges on (kind, value) read the matching
+        # parties from the index alone, without visiting each key's row.
+        indexes = [models.Index(fields=["kind", "value", "party"])]
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.value}"

@@ -66,8 +66,26 @@ def search_parties(user: Any, query: str, queryset: QuerySet | None = None) -> Q
     condition = search_condition(query)
     if condition is None:
         return base.none()
-    matching = SearchKey.objects.filter(condition).values("party_id")
-    return base.filter(pk__in=matching)
+    return base.filter(pk__in=matching_party_ids(condition))
+
+
+def matching_party_ids(condition: Q) -> QuerySet:
+    """The ``party_id`` of every search key matching ``condition`` (a ``search_condition``),
+    for ``pk__in``: one query per alternative, joined with UNION ALL.
+
+    Each alternative is one range of the (kind, value, party) index, which holds the answer
+    itself; PostgreSQL answers an OR of ranges with a bitmap scan that visits every matching
+    key's row instead (at 100k parties: "wang" 15.7 → 6.0 ms, the search box's "zs" sorted by
+    name 225 → 6 ms). Duplicates are harmless inside IN.
+    """
+    alternatives = (
+        condition.children if condition.connector == Q.OR and not condition.negated else [condition]
+    )
+    parts = [
+        SearchKey.objects.filter(alt if isinstance(alt, Q) else Q(alt)).values("party_id")
+        for alt in alternatives
+    ]
+    return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
 
 
 def search_hits(user: Any, query: str) -> list[SearchHit]:

@@ -4,14 +4,17 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('parties', '0004_search_speed'),
+        ("parties", "0004_search_speed"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='attributedefinition',
-            options={'ordering': ['section', 'order', 'code'], 'verbose_name': 'profile field', 'verbose_name_plural': 'profile fields'},
+            name="attributedefinition",
+            options={
+                "ordering": ["section", "order", "code"],
+                "verbose_name": "profile field",
+                "verbose_name_plural": "profile fields",
+            },
         ),
     ]

@@ -8,8 +8,8 @@ import pytest
 
 from huike.accounts.models import Team, User
 from huike.accounts.tests.factories import TeamFactory
-from huike.parties.models import Party
 from huike.parties import selectors, services
+from huike.parties.models import Party
 from huike.parties.selectors import search_condition, search_hits, search_parties
 from huike.parties.tests.factories import organisation, person
 
