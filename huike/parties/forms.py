@@ -188,3 +188,9 @@ class AttributeDefinitionForm(forms.ModelForm):
         if self.instance.pk and self.instance.is_system:
             for name in ("code", "data_type", "validator"):
                 self.fields[name].disabled = True
+
+
+class CustomerNatureForm(forms.ModelForm):
+    class Meta:
+        model = CustomerNature
+        fields = ["code", "name_zh", "name_en", "order", "is_active"]

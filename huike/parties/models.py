@@ -111,6 +111,12 @@ class CustomerNature(BilingualName):
         verbose_name_plural = _("customer natures")
         ordering = ["order", "code"]
 
+    def get_absolute_url(self) -> str:
+        return self.get_edit_url()
+
+    def get_edit_url(self) -> str:
+        return reverse("parties:customernature_edit", args=[self.pk])
+
 
 class Tag(models.Model):
     """A free label on parties (``重点``, ``trade fair 2026``)."""

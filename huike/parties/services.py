@@ -26,6 +26,7 @@ from huike.core.services import diff, record_change, snapshot
 from huike.parties import text
 from huike.parties.models import (
     AttributeDefinition,
+    CustomerNature,
     GoldenValue,
     Observation,
     Party,
@@ -745,3 +746,26 @@ def bulk_update(
             fields["tag"] = add_tag
         changed += bool(fields)
     return changed
+
+
+NATURE_FIELDS = ("code", "name_zh", "name_en", "order", "is_active")
+
+
+@transaction.atomic
+def save_nature(nature: CustomerNature, *, actor: Any, **values: Any) -> CustomerNature:
+    """Add or change an entry of the customer-nature list (retire it rather than delete it)."""
+    creating = nature.pk is None
+    before = {} if creating else snapshot(nature, NATURE_FIELDS)
+    for key, value in values.items():
+        if key not in NATURE_FIELDS:
+            raise ValueError(f"unknown field: {key}")
+        setattr(nature, key, value)
+    nature.full_clean()
+    nature.save()
+    record_change(
+        nature,
+        actor=actor,
+        action="create" if creating else "update",
+        changes=diff(before, snapshot(nature, NATURE_FIELDS)),
+    )
+    return nature

@@ -5,7 +5,7 @@ from typing import Any
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from huike.parties.models import AttributeDefinition, Party
+from huike.parties.models import AttributeDefinition, CustomerNature, Party
 
 
 class PartyTable(tables.Table):
@@ -71,3 +71,16 @@ class AttributeDefinitionTable(tables.Table):
         from huike.parties.models import section_label
 
         return section_label(record.section)
+
+
+class CustomerNatureTable(tables.Table):
+    code = tables.Column(linkify=lambda record: record.get_edit_url())
+    name_zh = tables.Column(orderable=False)
+    name_en = tables.Column(orderable=False)
+    order = tables.Column()
+    is_active = tables.BooleanColumn(orderable=False, verbose_name=_("Active"))
+
+    class Meta:
+        model = CustomerNature
+        fields = ("code", "name_zh", "name_en", "order", "is_active")
+        attrs = {"class": "table table-hover align-middle"}

@@ -9,6 +9,11 @@ urlpatterns = [
     path("add/", views.PartyEditView.as_view(), name="party_add"),
     path("reevaluation/", views.reevaluation, name="reevaluation"),
     path("bulk/", views.bulk, name="party_bulk"),
+    path("natures/", views.CustomerNatureListView.as_view(), name="customernature_list"),
+    path("natures/add/", views.CustomerNatureEditView.as_view(), name="customernature_add"),
+    path(
+        "natures/<int:pk>/edit/", views.CustomerNatureEditView.as_view(), name="customernature_edit"
+    ),
     path("regions/", views.reference_tree, {"tree": "regions"}, name="region_tree"),
     path("industries/", views.reference_tree, {"tree": "industries"}, name="industry_tree"),
     path("<int:pk>/", views.PartyDetailView.as_view(), name="party"),

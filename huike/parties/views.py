@@ -24,9 +24,10 @@ from huike.core.views.generic import ObjectDetailView, ObjectEditView, ObjectLis
 from huike.parties import selectors, services
 from huike.parties.attributes import SECTIONS
 from huike.parties.filters import PartyFilterSet
-from huike.parties.forms import AttributeDefinitionForm, PartyForm
+from huike.parties.forms import AttributeDefinitionForm, CustomerNatureForm, PartyForm
 from huike.parties.models import (
     AttributeDefinition,
+    CustomerNature,
     GoldenValue,
     Industry,
     Party,
@@ -35,7 +36,7 @@ from huike.parties.models import (
     Tag,
     section_label,
 )
-from huike.parties.tables import AttributeDefinitionTable, PartyTable
+from huike.parties.tables import AttributeDefinitionTable, CustomerNatureTable, PartyTable
 from huike.parties.values import display
 
 
@@ -438,3 +439,22 @@ def reference_tree(request: HttpRequest, tree: str) -> HttpResponse:
             "filter_key": "region" if tree == "regions" else "industry",
         },
     )
+
+
+class CustomerNatureListView(ObjectListView):
+    model = CustomerNature
+    table_class = CustomerNatureTable
+    default_order = "order"
+
+
+class CustomerNatureEditView(ObjectEditView):
+    model = CustomerNature
+    form_class = CustomerNatureForm
+
+    def save(self, form: BaseForm, *, actor: Any) -> Model:
+        instance = form.instance  # type: ignore[attr-defined]
+        nature = CustomerNature.objects.get(pk=instance.pk) if instance.pk else CustomerNature()
+        return services.save_nature(nature, actor=actor, **form.cleaned_data)
+
+    def get_success_url(self, obj: Model) -> str:
+        return reverse("parties:customernature_list")
