@@ -8,7 +8,7 @@ in the same run: ``list(Party.objects.filter(pk__in=ids))``.
 - ``parties_search.<kind>.<n>``: the customer list searched (``/customers/?q=``), ``…_api``
   the API (``/api/v1/parties/?q=``) and ``…_box`` the global search box (``/search/?q=``), for
   pinyin initials (``zs`` and initials of generated names), the last four digits of a mobile,
-  and the first two characters of a generated company's name (``华为``-style);
+  and the trade name of a generated company (``华为``-style);
 - ``parties_list.three_filters.<n>``: ``/customers/?stage=customer&region=<province>&owner=…``;
 - ``parties_360.page.<n>``: ``/customers/<id>/``.
 
@@ -132,6 +132,8 @@ class Session:
         gc.collect()
         with override_settings(DEBUG=False, SECURE_SSL_REDIRECT=False):
             for group, case in cases:
+                if not case.urls:  # a tiny population may lack, say, companies
+                    continue
                 _prepare(client, case)
                 measured, replayed, baseline = _measure(client, case, self.repeat)
                 lines = compare(f"{case.name}.{size}", measured, baseline)
@@ -171,7 +173,7 @@ def _cases(size: int, refs: Any, first_id: int) -> list[tuple[str, Case]]:
     han_people = [s.name for s in specs if s.kind == Party.Kind.PERSON and HAN.match(s.name)]
     # "zs", then initials of generated names (张伟 → zw): common and rare ones alike.
     initials = sorted({text.pinyin_keys(name)[1][0][:2] for name in han_people} - {"zs"})
-    initials = ["zs", *rng.sample(initials, QUERIES_PER_KIND - 1)]
+    initials = ["zs", *rng.sample(initials, min(len(initials), QUERIES_PER_KIND - 1))]
     phones = [str(v["mobile"])[-4:] for v in values if "mobile" in v][:QUERIES_PER_KIND]
     # The trade name a Chinese company is known by, "华为"-style (its name may start with a city).
     brands = [
@@ -185,7 +187,7 @@ def _cases(size: int, refs: Any, first_id: int) -> list[tuple[str, Case]]:
         {"stage": "customer", "region": LIST_PROVINCES[i % len(LIST_PROVINCES)], "owner": owner}
         for i, owner in enumerate(owners[:QUERIES_PER_KIND])
     ]
-    pages = [first_id + index for index in sorted(rng.sample(range(size), PAGES_360))]
+    pages = [first_id + index for index in sorted(rng.sample(range(size), min(size, PAGES_360)))]
     cases: list[tuple[str, Case]] = []
     for name, queries in (("initials", initials), ("phone", phones), ("company", companies)):
         for suffix, path in (

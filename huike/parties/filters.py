@@ -102,9 +102,12 @@ class PartyFilterSet(django_filters.FilterSet):
         if node is None:
             return queryset.none()
         inside = model.objects.filter(Q(pk=node.pk) | Q(path__startswith=node.path + "/"))
-        matching = Party.objects.filter(**{field + "__in": inside.values("pk")})
-        if not matching.values_list("pk", flat=True)[TREE_DENSE - 1 : TREE_DENSE]:
-            return queryset.filter(**{field + "__in": inside.values("pk")})
+        # The ids themselves rather than a subquery: PostgreSQL then estimates from the
+        # column's statistics how many customers they hold and plans the page accordingly.
+        ids = list(inside.values_list("pk", flat=True))
+        probe = Party.objects.filter(**{field + "__in": ids}).values_list("pk", flat=True)
+        if not probe[TREE_DENSE - 1 : TREE_DENSE]:
+            return queryset.filter(**{field + "__in": ids})
         # Many customers in the region (a province): the page walks its own sort order and
         # keeps the rows inside, stopping at the page's end. Through the (region, -id) index
         # the database would fetch and sort every customer of the province first, a cost that
@@ -112,7 +115,7 @@ class PartyFilterSet(django_filters.FilterSet):
         # The unary "+" keeps the condition off that index.
         walk = Func(F(field + "_id"), template="+%(expressions)s")
         alias = f"_{field}_in_tree"
-        return queryset.alias(**{alias: walk}).filter(**{alias + "__in": inside.values("pk")})
+        return queryset.alias(**{alias: walk}).filter(**{alias + "__in": ids})
 
     def filter_region(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return self._tree(queryset, Region, "region", value) if value else queryset
