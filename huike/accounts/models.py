@@ -19,7 +19,20 @@ from huike.core.models import ScopedQuerySet, TimeStampedModel
 class RecordScope(models.TextChoices):
     OWN = "own", _("Own records")
     TEAM = "team", _("Team's records")
+    REGION = "region", _("Records in the user's territories")
     ALL = "all", _("All records")
+
+
+class FieldAccess(models.TextChoices):
+    """How a role reads attributes of one sensitivity class (personal or sensitive)."""
+
+    HIDDEN = "hidden", _("Hidden")
+    MASKED = "masked", _("Masked")
+    REVEAL = "reveal", _("Masked, may reveal (logged)")
+    FULL = "full", _("Visible")
+
+
+ACCESS_ORDER = [FieldAccess.HIDDEN, FieldAccess.MASKED, FieldAccess.REVEAL, FieldAccess.FULL]
 
 
 class Role(TimeStampedModel):
@@ -43,6 +56,27 @@ class Role(TimeStampedModel):
     )
     applied_defaults = models.JSONField(
         _("default permissions applied"), default=list, blank=True, editable=False
+    )
+    personal_access = models.CharField(
+        _("personal information"),
+        max_length=10,
+        choices=FieldAccess.choices,
+        default=FieldAccess.FULL,
+        help_text=_("How holders read personal information such as phones and e-mails."),
+    )
+    sensitive_access = models.CharField(
+        _("sensitive information"),
+        max_length=10,
+        choices=FieldAccess.choices,
+        default=FieldAccess.MASKED,
+        help_text=_("How holders read sensitive information such as ID numbers and health."),
+    )
+    edit_personal = models.BooleanField(_("may edit personal information"), default=True)
+    edit_sensitive = models.BooleanField(_("may edit sensitive information"), default=False)
+    require_two_factor = models.BooleanField(
+        _("two-factor sign-in required"),
+        default=False,
+        help_text=_("Holders must set up an authenticator app before they can work."),
     )
 
     class Meta:
@@ -120,6 +154,17 @@ class User(AbstractUser):
         blank=True,
         help_text=_("The interface language; empty follows the browser."),
     )
+    territories = models.ManyToManyField(
+        "parties.Region",
+        verbose_name=_("territories"),
+        blank=True,
+        related_name="+",
+        help_text=_("Regions whose customers a role with territory scope reaches."),
+    )
+    # Time-based one-time passwords: the secret is sealed with the encryption keys.
+    totp_secret = models.CharField(_("authenticator secret"), max_length=200, blank=True)
+    totp_confirmed_at = models.DateTimeField(_("two-factor set up"), null=True, blank=True)
+    totp_last_step = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("user")
@@ -140,6 +185,23 @@ class User(AbstractUser):
         if self.role_id and self.role:
             return self.role.record_scope
         return RecordScope.OWN
+
+    def field_access(self, sensitivity: str) -> str:
+        """How this user reads attributes of ``sensitivity`` (public, personal, sensitive)."""
+        if sensitivity == "public" or self.is_administrator:
+            return FieldAccess.FULL
+        if not self.is_active or not self.role_id or self.role is None:
+            return FieldAccess.MASKED if sensitivity == "personal" else FieldAccess.HIDDEN
+        if sensitivity == "personal":
+            return self.role.personal_access
+        return self.role.sensitive_access
+
+    def may_edit_field(self, sensitivity: str) -> bool:
+        if sensitivity == "public" or self.is_administrator:
+            return True
+        if not self.role_id or self.role is None:
+            return False
+        return self.role.edit_personal if sensitivity == "personal" else self.role.edit_sensitive
 
     @property
     def is_administrator(self) -> bool:

@@ -30,6 +30,19 @@ WORK_CUSTOMERS = [
     "parties.delete_relationship",
 ]
 
+# How each shipped role reads and edits attributes by sensitivity class:
+# (personal information, sensitive information, may edit personal, may edit sensitive).
+FIELDS: dict[str, tuple[str, str, bool, bool]] = {
+    "administrator": ("full", "full", True, True),
+    "manager": ("full", "reveal", True, False),
+    "salesperson": ("full", "masked", True, True),
+    "service_agent": ("full", "masked", True, False),
+    "marketer": ("masked", "hidden", False, False),
+    "analyst": ("masked", "hidden", False, False),
+    "auditor": ("masked", "masked", False, False),
+    "data_protection_officer": ("full", "reveal", True, True),
+}
+
 # code: (name, description, scope, is_admin, permission codenames "app.codename")
 DEFAULT_ROLES: dict[str, dict[str, Any]] = {
     "administrator": {
@@ -80,6 +93,22 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
         "is_admin": False,
         "permissions": [*READ_CUSTOMERS],
     },
+    "data_protection_officer": {
+        "name": _("Data-protection officer"),
+        "description": _(
+            "Handles consent, data-subject requests, erasure and the records of processing."
+        ),
+        "record_scope": "all",
+        "is_admin": False,
+        "permissions": [
+            "core.view_changelog",
+            "accounts.view_user",
+            "accounts.view_role",
+            *READ_CUSTOMERS,
+            "parties.change_party",
+            "parties.add_observation",
+        ],
+    },
     "auditor": {
         "name": _("Auditor"),
         "description": _("Reads the change history and access logs; changes nothing."),
@@ -94,6 +123,17 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
         ],
     },
 }
+
+
+def field_defaults(code: str) -> dict[str, Any]:
+    """The shipped field access of role ``code`` as model field values."""
+    personal, sensitive, edit_personal, edit_sensitive = FIELDS[code]
+    return {
+        "personal_access": personal,
+        "sensitive_access": sensitive,
+        "edit_personal": edit_personal,
+        "edit_sensitive": edit_sensitive,
+    }
 
 
 def _permissions(names: list[str]) -> list[Permission]:
@@ -138,6 +178,7 @@ def ensure_default_roles(sender: Any = None, **kwargs: Any) -> None:
                     "description": str(spec["description"]),
                     "record_scope": spec["record_scope"],
                     "is_admin": spec["is_admin"],
+                    **field_defaults(code),
                 },
             )
             new = [name for name in spec["permissions"] if name not in role.applied_defaults]

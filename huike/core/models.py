@@ -26,7 +26,9 @@ class ScopedQuerySet(models.QuerySet):
     """A queryset that knows which rows a user may see.
 
     Models using it declare ``owner_field`` and ``team_field`` (paths to a user and a team) on
-    the model. ``visible_to(user)`` is the one gate that views, API, exports and search use.
+    the model, optionally ``region_field`` (a path to a region's ``path``, for territory scope)
+    and a ``shared_with(user)`` classmethod (ids shared explicitly, whatever the scope).
+    ``visible_to(user)`` is the one gate that views, API, exports, search and jobs use.
     """
 
     def visible_to(self, user: User | Any) -> ScopedQuerySet:
@@ -43,6 +45,13 @@ class ScopedQuerySet(models.QuerySet):
             condition |= models.Q(**{owner_field: user.pk})
         if scope == "team" and team_field and user.team_id:
             condition |= models.Q(**{team_field: user.team_id})
+        region_field: str | None = getattr(model, "region_field", None)
+        if scope == "region" and region_field:
+            for path in user.territories.values_list("path", flat=True):
+                condition |= models.Q(**{f"{region_field}__startswith": path})
+        shared_with = getattr(model, "shared_with", None)
+        if shared_with is not None:
+            condition |= models.Q(pk__in=shared_with(user))
         return self.filter(condition)
 
 
@@ -87,6 +96,87 @@ class ChangeLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_name} {self.get_action_display()} {self.object_repr}"
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or delete a row of an append-only log."""
+
+
+class AccessLogQuerySet(models.QuerySet):
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("the access log is append-only; expire rows with purge_expired()")
+
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("the access log is append-only")
+
+    def purge_expired(self, before: Any) -> int:
+        """Delete rows older than ``before`` (the retention job; never younger than 180 days)."""
+        count, _detail = models.QuerySet.delete(self.filter(timestamp__lt=before))
+        return count
+
+
+class AccessLog(models.Model):
+    """Who read personal information, when, from where and why: every reveal of a masked value,
+    export, API read of sensitive attributes, subject-access export and erasure.
+
+    Append-only (saving an existing row or deleting raises); kept at least 180 days.
+    """
+
+    class Action(models.TextChoices):
+        REVEAL = "reveal", _("Revealed a masked value")
+        READ = "read", _("Read sensitive information")
+        EXPORT = "export", _("Exported")
+        SUBJECT_ACCESS = "subject_access", _("Subject-access export")
+        ERASURE = "erasure", _("Erased")
+        RESTRICTION = "restriction", _("Restricted processing")
+        BACKUP = "backup", _("Backup")
+
+    timestamp = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("who (name)"), max_length=150, blank=True, db_index=True)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices, db_index=True)
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType",
+        verbose_name=_("object type"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+    )
+    object_id = models.CharField(_("object id"), max_length=64, blank=True, db_index=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    fields = models.JSONField(_("fields"), default=list, blank=True)
+    count = models.PositiveIntegerField(_("records"), default=1)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    channel = models.CharField(_("channel"), max_length=20, blank=True)
+    path = models.CharField(_("address requested"), max_length=300, blank=True)
+    remote_addr = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+
+    objects = AccessLogQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-timestamp", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "-timestamp"])]
+        permissions = [("reveal_sensitive", _("Can reveal masked personal information"))]
+
+    def __str__(self) -> str:
+        return f"{self.actor_name} {self.get_action_display()} {self.object_repr}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise AppendOnlyError("the access log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("the access log is append-only")
 
 
 class WorkerHeartbeat(models.Model):

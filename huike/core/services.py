@@ -1,4 +1,4 @@
-"""Writes shared by every app: the change log."""
+"""Writes shared by every app: the change log and the access log."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from huike.core.models import ChangeLog
+from huike.core.models import AccessLog, ChangeLog
 
 
 def _plain(value: Any) -> Any:
@@ -72,4 +72,38 @@ def record_change(
         message=message[:200],
         changes={key: _plain(value) for key, value in (changes or {}).items()},
         remote_addr=remote_addr,
+    )
+
+
+def log_access(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    fields: Iterable[str] = (),
+    count: int = 1,
+    reason: str = "",
+    channel: str = "web",
+    request: Any = None,
+) -> AccessLog:
+    """Append one access-log row: ``actor`` read personal information of ``obj`` (or ``count``
+    records, for exports), through ``channel`` (web, api, cli, job), for ``reason``."""
+    from huike.core.http import client_ip
+
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    return AccessLog.objects.create(
+        actor=actor if is_user else None,
+        actor_name=(actor.get_username() if is_user else "system")[:150],
+        action=action,
+        content_type=(
+            ContentType.objects.get_for_model(obj, for_concrete_model=False) if obj else None
+        ),
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        fields=sorted(set(fields)),
+        count=count,
+        reason=reason[:300],
+        channel=channel[:20],
+        path=(request.get_full_path()[:300] if request is not None else ""),
+        remote_addr=(client_ip(request) if request is not None else None),
     )

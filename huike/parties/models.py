@@ -196,10 +196,27 @@ class Party(TimeStampedModel):
         help_text=_("The winning value of each attribute, copied here for fast lists."),
     )
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    processing_restricted = models.BooleanField(
+        _("processing restricted"),
+        default=False,
+        help_text=_(
+            "Kept but not used: no campaigns, exports or jobs (a data-subject request is open)."
+        ),
+    )
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
 
     objects = PartyQuerySet.as_manager()
     owner_field = "owner"
     team_field = "team"
+    region_field = "region__path"
+
+    @classmethod
+    def shared_with(cls, user: Any) -> models.QuerySet:
+        """Ids of parties shared explicitly with ``user`` or the user's team."""
+        condition = models.Q(user=user.pk)
+        if user.team_id:
+            condition |= models.Q(team=user.team_id)
+        return PartyShare.objects.filter(condition).values("party_id")
 
     class Meta:
         verbose_name = _("customer")
@@ -222,6 +239,54 @@ class Party(TimeStampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("parties:party", args=[self.pk])
+
+
+class PartyShare(models.Model):
+    """An explicit grant: a user or a whole team may see and work ``party`` beyond their scope."""
+
+    party = models.ForeignKey(
+        Party, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="shares"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="party_shares",
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="party_shares",
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("granted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("share")
+        verbose_name_plural = _("shares")
+        indexes = [models.Index(fields=["user", "party"]), models.Index(fields=["team", "party"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False) | models.Q(team__isnull=False),
+                name="share_has_user_or_team",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.party} → {self.user or self.team}"
 
 
 class AttributeDefinition(models.Model):

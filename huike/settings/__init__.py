@@ -58,6 +58,8 @@ def _secret_key() -> str:
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = _secret_key()
+# Encryption keys for sensitive personal information: outside the database, never in backups.
+HUIKE_KEYS_FILE = Path(env("HUIKE_KEYS_FILE", str(VAR_DIR / "keys.json")))
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from huike.settings import *  # noqa: F403
-from huike.settings import HUEY, REST_FRAMEWORK, STORAGES
+from huike.settings import HUEY, REST_FRAMEWORK, STORAGES, VAR_DIR
 
 DEBUG = False
 HTTPS = False
@@ -25,3 +25,4 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 AXES_ENABLED = False  # tests that exercise the lockout switch it on
 LANGUAGE_CODE = "en"
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
+HUIKE_KEYS_FILE = VAR_DIR / "test-keys.json"
