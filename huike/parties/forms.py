@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from huike.accounts.models import Team, User
+from huike.parties import privacy
 from huike.parties.attributes import SECTIONS
 from huike.parties.models import AttributeDefinition, CustomerNature, Industry, Party, Region, Tag
 from huike.parties.services import DEFINITION_FIELDS
@@ -95,7 +96,12 @@ class PartyForm(forms.ModelForm):
         }
 
     def __init__(
-        self, *args: Any, kind: str | None = None, owner: Any = None, **kwargs: Any
+        self,
+        *args: Any,
+        kind: str | None = None,
+        owner: Any = None,
+        user: Any = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         party: Party = self.instance
@@ -124,10 +130,18 @@ class PartyForm(forms.ModelForm):
         for definition in AttributeDefinition.objects.filter(is_active=True).exclude(code="name"):
             if not definition.applies(kind):
                 continue
+            if user is not None and not user.may_edit_field(definition.sensitivity):
+                continue  # the field-level gate: not editable by this role
             name = ATTRIBUTE_PREFIX + definition.code
             self.fields[name] = attribute_field(definition)
             if party.pk and definition.code in party.golden:
-                self.fields[name].initial = initial_value(definition, party.golden[definition.code])
+                seen = privacy.shown(user, definition, party.golden[definition.code])
+                if seen.state == privacy.FULL:
+                    self.fields[name].initial = initial_value(definition, seen.value)
+                else:  # never put a value the reader may not see into the page
+                    self.fields[name].help_text = _(
+                        "Kept as it is ({masked}) unless you type a new value."
+                    ).format(masked=seen.text or "•••")
             self.sections.setdefault(definition.section, []).append(name)
 
     def clean_region_code(self) -> Region | None:

@@ -753,7 +753,7 @@ def _reserve_ids(cursor: Any, vendor: str, model: type[Model], count: int) -> li
 PARTY = _Table(
     Party,
     "id kind name pinyin owner team stage nature region industry first_deal_date notes golden "
-    "version created_at updated_at".split(),
+    "version processing_restricted created_at updated_at".split(),
 )
 OBSERVATION = _Table(
     Observation,
@@ -843,6 +843,7 @@ def write(
                     spec.notes,
                     json.dumps(golden),
                     1,
+                    False,
                     when,
                     when,
                 )

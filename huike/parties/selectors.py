@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 
 from huike.core.search import SearchHit
-from huike.parties import text
+from huike.parties import privacy, text
 from huike.parties.models import GoldenValue, Observation, Party, Relationship, SearchKey
 
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -39,6 +39,10 @@ def search_condition(query: str) -> Q | None:
     digits_only = re.fullmatch(r"[\d\s+()\-]+", raw) is not None
     if phone and digits_only:
         conditions.append(_prefix(SearchKey.Kind.PHONE, phone))
+    compact_id = raw.replace(" ", "")
+    if privacy.IDENTIFIER.fullmatch(compact_id) and any(c.isdigit() for c in compact_id):
+        # A full ID, passport or account number matches its blind key (exact match only).
+        conditions.append(Q(kind=SearchKey.Kind.CODE, value=privacy.search_key(raw)))
     name = text.normalise_name(raw)
     if name:
         conditions.append(_prefix(SearchKey.Kind.NAME, name))
@@ -92,11 +96,10 @@ def search_hits(user: Any, query: str) -> list[SearchHit]:
     if not user.has_perm("parties.view_party"):
         return []
     parties = search_parties(user, query).order_by("name", "pk")[:10]
+    known = privacy.definitions_by_code(privacy.CONTACT_CODES)
     hits = []
     for party in parties:
-        contact = (
-            party.golden.get("mobile") or party.golden.get("phone") or party.golden.get("email")
-        )
+        contact = privacy.contact_for(user, party, known)
         subtitle = " · ".join(
             part for part in (party.get_kind_display(), party.pinyin, str(contact or "")) if part
         )

@@ -22,8 +22,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from huike.core import crypto
 from huike.core.services import diff, record_change, snapshot
-from huike.parties import text
+from huike.parties import privacy, text
 from huike.parties.models import (
     AttributeDefinition,
     CustomerNature,
@@ -149,6 +150,19 @@ def validate_values(
     return cleaned
 
 
+def check_edit_rights(actor: Any, cleaned: list[tuple[AttributeDefinition, Any, str]]) -> None:
+    """Refuse values of a sensitivity class the actor's role may not edit (field-level gate)."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return
+    refused = {
+        definition.code: [_("Your role may not change “{label}”.").format(label=definition.label)]
+        for definition, _value, _text in cleaned
+        if not actor.may_edit_field(definition.sensitivity)
+    }
+    if refused:
+        raise ValidationError(refused)
+
+
 @transaction.atomic
 def create_party(
     *,
@@ -171,6 +185,7 @@ def create_party(
         raise ValueError("unknown fields: {}".format(", ".join(sorted(unknown))))
     values = {NAME: name, **dict(attributes or {})}
     cleaned = validate_values(kind, values)
+    check_edit_rights(actor, cleaned)
     party = Party(kind=kind, name=name, pinyin=text.pinyin_display(name), **fields)
     party.full_clean(exclude=["golden", "pinyin"])
     party.save()
@@ -195,6 +210,7 @@ def record_observations(
     cleaned = validate_values(party.kind, values)
     if not cleaned:
         return []
+    check_edit_rights(actor, cleaned)
     observations = _observe(party, cleaned, actor=actor, provenance=provenance or Provenance())
     Party.objects.filter(pk=party.pk).update(version=F("version") + 1)
     party.version += 1
@@ -219,6 +235,7 @@ def _observe(
 ) -> list[Observation]:
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     when = provenance.collected_at or timezone.now()
+    stored = [(definition, *privacy.protect(definition, v, t)) for definition, v, t in cleaned]
     observations = Observation.objects.bulk_create(
         [
             Observation(
@@ -235,7 +252,7 @@ def _observe(
                 confidence=provenance.confidence,
                 note=provenance.note[:200],
             )
-            for definition, value, value_text in cleaned
+            for definition, value, value_text in stored
         ]
     )
     refresh_golden(party, [definition for definition, _value, _text in cleaned])
@@ -401,6 +418,11 @@ def search_keys_from(
             keys.add((SearchKey.Kind.PHONE.value, text.phone_digits_reversed(str(value))))
         elif validator == AttributeDefinition.Validator.EMAIL:
             keys.add((SearchKey.Kind.EMAIL.value, str(value)[:200]))
+        elif crypto.is_sealed(value):
+            # Sensitive identifiers are found by exact match only, through a blind key.
+            keys.update(
+                (SearchKey.Kind.CODE.value, k) for k in privacy.sealed_search_keys(code, value)
+            )
         elif validator == AttributeDefinition.Validator.USCC or code == "external_id":
             keys.add((SearchKey.Kind.CODE.value, text.normalise_name(str(value))[:200]))
     return {key for key in keys if key[1]}
@@ -463,6 +485,7 @@ def update_party(
         if is_blank(raw) or code not in locked.golden or _differs(code, raw, locked)
     }
     cleaned = validate_values(locked.kind, changed)
+    check_edit_rights(actor, cleaned)
     before = snapshot(locked, PARTY_FIELDS)
     for key, value in fields.items():
         setattr(locked, key, value)
@@ -482,7 +505,9 @@ def update_party(
         locked.refresh_from_db()
     changes = diff(before, snapshot(locked, PARTY_FIELDS))
     for definition, _value, value_text in cleaned:
-        changes[definition.code] = [previous.get(definition.code), value_text]
+        # Sensitive values enter the change log as their blind index, never in clear.
+        new_text = privacy.equality_key(definition, value_text)
+        changes[definition.code] = [previous.get(definition.code), new_text]
     if changes:
         record_change(locked, actor=actor, action="update", changes=changes)
     return locked
@@ -496,7 +521,7 @@ def _differs(code: str, raw: Any, party: Party) -> bool:
         value, _text_value = coerce(definition, raw)
     except ValidationError:
         return True  # let validation report it
-    return value != party.golden.get(code)
+    return value != privacy.plain_or_none(code, party.golden.get(code))
 
 
 @transaction.atomic

@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 import django_tables2 as tables
+from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
 
+from huike.parties import privacy
 from huike.parties.models import AttributeDefinition, CustomerNature, Party
 
 
@@ -35,8 +37,12 @@ class PartyTable(tables.Table):
         attrs = {"class": "table table-hover align-middle"}
 
     def render_contact(self, record: Party) -> str:
-        golden = record.golden or {}
-        return str(golden.get("mobile") or golden.get("phone") or golden.get("email") or "—")
+        if not hasattr(self, "_contact_definitions"):
+            self._contact_definitions = privacy.definitions_by_code(privacy.CONTACT_CODES)
+        user = getattr(getattr(self, "request", None), "user", None)
+        if user is None:  # a table built without a request shows nothing personal
+            user = AnonymousUser()
+        return privacy.contact_for(user, record, self._contact_definitions) or "—"
 
     def value_contact(self, record: Party) -> str:
         return self.render_contact(record)

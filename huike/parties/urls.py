@@ -1,6 +1,6 @@
 from django.urls import path
 
-from huike.parties import views
+from huike.parties import sharing, views
 
 app_name = "parties"
 
@@ -21,6 +21,13 @@ urlpatterns = [
     path("<int:pk>/confirm/", views.confirm, name="party_confirm"),
     path("<int:pk>/relationships/", views.relationship_add, name="party_relationship_add"),
     path("<int:pk>/lineage/<slug:code>/", views.lineage, name="party_lineage"),
+    path("<int:pk>/shares/", sharing.party_shares, name="party_shares"),
+    path(
+        "<int:pk>/shares/<int:share_id>/delete/",
+        sharing.party_share_delete,
+        name="party_share_delete",
+    ),
+    path("<int:pk>/reveal/<slug:code>/", views.reveal, name="party_reveal"),
     path("<int:pk>/use/<int:observation_id>/", views.use_value, name="party_use_value"),
     path(
         "attributes/", views.AttributeDefinitionListView.as_view(), name="attributedefinition_list"

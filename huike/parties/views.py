@@ -20,8 +20,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from huike.accounts.models import User
+from huike.core.models import AccessLog
+from huike.core.services import log_access
 from huike.core.views.generic import ObjectDetailView, ObjectEditView, ObjectListView
-from huike.parties import selectors, services
+from huike.parties import privacy, selectors, services
 from huike.parties.attributes import SECTIONS
 from huike.parties.filters import PartyFilterSet
 from huike.parties.forms import AttributeDefinitionForm, CustomerNatureForm, PartyForm
@@ -101,6 +103,7 @@ class PartyEditView(ObjectEditView):
     def get_form(self, data: Any = None, files: Any = None) -> BaseForm:
         return PartyForm(
             owner=self.request.user,
+            user=self.request.user,
             data=data,
             files=files,
             instance=self.get_object() or Party(),
@@ -197,10 +200,14 @@ class PartyDetailView(ObjectDetailView):
             if attribute.code == "name":
                 continue
             observation = golden.observation
+            seen = privacy.shown(self.request.user, attribute, golden.value)
+            if not seen.visible:
+                continue
             sections.setdefault(attribute.section, []).append(
                 {
                     "attribute": attribute,
-                    "display": display(attribute, golden.value),
+                    "display": seen.text,
+                    "shown": seen,
                     "golden": golden,
                     "observation": observation,
                     "stale": golden.stale_at is not None and golden.stale_at <= now,
@@ -301,14 +308,19 @@ def lineage(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     attribute = get_object_or_404(AttributeDefinition, code=code)
     observations = list(selectors.lineage(party, code)[:200])
     golden = GoldenValue.objects.filter(party=party, attribute=attribute).first()
-    rows = [
-        {
-            "observation": o,
-            "display": display(attribute, o.value),
-            "current": golden is not None and golden.observation_id == o.pk,
-        }
-        for o in observations
-    ]
+    if privacy.access(request.user, attribute) == privacy.HIDDEN:
+        raise Http404
+    rows = []
+    for o in observations:
+        seen = privacy.shown(request.user, attribute, o.value)
+        rows.append(
+            {
+                "observation": o,
+                "display": seen.text,
+                "shown": seen,
+                "current": golden is not None and golden.observation_id == o.pk,
+            }
+        )
     template = "parties/_lineage.html" if request.htmx else "parties/lineage.html"  # type: ignore[attr-defined]
     return render(
         request,
@@ -319,6 +331,38 @@ def lineage(request: HttpRequest, pk: int, code: str) -> HttpResponse:
             "rows": rows,
             "can_change": request.user.has_perm("parties.change_party"),
         },
+    )
+
+
+@login_required
+@require_POST
+def reveal(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+    """Show one masked value in clear to a reader allowed to reveal it; logged with a reason."""
+    party = get_object_or_404(Party.objects.visible_to(request.user), pk=pk)
+    attribute = get_object_or_404(AttributeDefinition, code=code)
+    if not privacy.may_reveal(request.user, attribute):
+        raise PermissionDenied
+    golden = get_object_or_404(GoldenValue, party=party, attribute=attribute)
+    reason = (request.POST.get("reason") or "").strip()
+    if not reason:
+        return render(
+            request,
+            "parties/_reveal.html",
+            {"party": party, "attribute": attribute, "error": _("Say why you need the value.")},
+            status=400,
+        )
+    log_access(
+        actor=request.user,
+        action=AccessLog.Action.REVEAL,
+        obj=party,
+        fields=[code],
+        reason=reason,
+        request=request,
+    )
+    value = privacy.plain_or_none(code, golden.value)
+    text = display(attribute, value) if value is not None else _("unreadable")
+    return render(
+        request, "parties/_reveal.html", {"party": party, "attribute": attribute, "text": text}
     )
 
 
@@ -372,7 +416,11 @@ def reevaluation(request: HttpRequest) -> HttpResponse:
         .select_related("party", "attribute")
         .order_by("stale_at", "pk")[:200]
     )
-    rows = [{"golden": g, "display": display(g.attribute, g.value)} for g in stale]
+    rows = []
+    for g in stale:
+        seen = privacy.shown(request.user, g.attribute, g.value)
+        if seen.visible:
+            rows.append({"golden": g, "display": seen.text})
     return render(request, "parties/reevaluation.html", {"rows": rows})
 
 

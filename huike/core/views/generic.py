@@ -25,8 +25,9 @@ from django_filters import FilterSet
 from django_tables2 import Table
 
 from huike.core.exports import csv_response, xlsx_response
-from huike.core.models import ChangeLog
+from huike.core.models import AccessLog, ChangeLog
 from huike.core.pagination import keyset_page
+from huike.core.services import log_access
 
 PER_PAGE_CHOICES = (25, 50, 100, 250)
 
@@ -155,9 +156,18 @@ class ObjectListView(ScopedMixin, TemplateView):
         queryset, _filterset = self.filtered_queryset()
         order = self.sort_order()
         table = self.table_class(queryset.order_by(order, "pk"))
+        table.request = self.request  # for columns that depend on the reader (not pagination)
         values = table.as_values(exclude_columns=("selection", "actions"))
         header = [str(h) for h in next(values)]
         name = self.export_name or str(self.model._meta.verbose_name_plural)
+        log_access(
+            actor=self.request.user,
+            action=AccessLog.Action.EXPORT,
+            fields=header,
+            count=queryset.count(),
+            reason=f"{self.model._meta.label} {kind}",
+            request=self.request,
+        )
         if kind == "csv":
             return csv_response(name, header, values)
         return xlsx_response(name, header, values)
@@ -173,6 +183,7 @@ class ObjectListView(ScopedMixin, TemplateView):
         size = size if size in PER_PAGE_CHOICES else 50
         page = keyset_page(queryset, order=order, cursor=self.request.GET.get("cursor"), size=size)
         table = self.table_class(page.rows, order_by=order if order != "-pk" else None)
+        table.request = self.request
         context.update(
             table=table,
             filter=filterset,
