@@ -15,3 +15,8 @@ class AccountsConfig(AppConfig):
         # Permissions exist only after every app migrated, so default roles are filled then.
         post_migrate.connect(roles.ensure_default_roles, dispatch_uid="huike_default_roles")
         register_search(_("Users"), search.search_users)
+
+        from huike.accounts.keys import reseal_totp_secrets
+        from huike.core.crypto import register_resealer
+
+        register_resealer("accounts", reseal_totp_secrets)

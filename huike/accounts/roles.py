@@ -63,6 +63,10 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             "core.view_changelog",
             *WORK_CUSTOMERS,
             "parties.delete_party",
+            "core.reveal_sensitive",
+            "parties.view_partyshare",
+            "parties.add_partyshare",
+            "parties.delete_partyshare",
         ],
     },
     "salesperson": {
@@ -70,7 +74,7 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
         "description": _("Works their own customers."),
         "record_scope": "own",
         "is_admin": False,
-        "permissions": [*WORK_CUSTOMERS],
+        "permissions": [*WORK_CUSTOMERS, "parties.view_partyshare"],
     },
     "service_agent": {
         "name": _("Service agent"),
@@ -102,6 +106,8 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
         "is_admin": False,
         "permissions": [
             "core.view_changelog",
+            "core.view_accesslog",
+            "core.reveal_sensitive",
             "accounts.view_user",
             "accounts.view_role",
             *READ_CUSTOMERS,
@@ -116,6 +122,7 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
         "is_admin": False,
         "permissions": [
             "core.view_changelog",
+            "core.view_accesslog",
             "accounts.view_user",
             "accounts.view_team",
             "accounts.view_role",

@@ -25,6 +25,7 @@ import json
 import os
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -185,3 +186,20 @@ def rotate(path: Path | None = None) -> str:
     keys = {**current.keys, kid: AESGCM.generate_key(bit_length=256)}
     write_ring(KeyRing(active=kid, keys=keys, index_key=current.index_key), path)
     return kid
+
+
+# Re-sealing after a rotation -----------------------------------------------------------------
+
+Progress = Callable[[str, int, int], None]
+_resealers: dict[str, Callable[[Progress | None], int]] = {}
+
+
+def register_resealer(name: str, function: Callable[[Progress | None], int]) -> None:
+    """Apps that store sealed values register a function that re-seals them all under the
+    active key (``function(progress) -> number of values changed``)."""
+    _resealers[name] = function
+
+
+def reseal_everything(progress: Progress | None = None) -> dict[str, int]:
+    """Re-seal every stored value under the active key; ``progress(name, done, total)``."""
+    return {name: function(progress) for name, function in sorted(_resealers.items())}

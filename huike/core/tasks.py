@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from huike.core.models import IdempotencyRecord
 
@@ -16,3 +16,11 @@ def purge_idempotency_records() -> int:
     oldest = timezone.now() - settings.IDEMPOTENCY_TTL
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=oldest).delete()
     return deleted
+
+
+@db_task()
+def reseal_all_values() -> dict[str, int]:
+    """After ``huike rotate-keys``: re-seal every stored sensitive value under the new key."""
+    from huike.core import crypto
+
+    return crypto.reseal_everything()

@@ -12,3 +12,8 @@ class PartiesConfig(AppConfig):
         from huike.parties import bench, selectors  # noqa: F401 (bench registers benchmarks)
 
         register_search(_("Customers"), selectors.search_hits)
+
+        from huike.core.crypto import register_resealer
+        from huike.parties.keys import reseal_parties
+
+        register_resealer("parties", reseal_parties)

@@ -240,6 +240,20 @@ class Party(TimeStampedModel):
     def get_absolute_url(self) -> str:
         return reverse("parties:party", args=[self.pk])
 
+    def history_value(self, reader: Any, code: str, value: Any) -> tuple[str, str] | None:
+        """An attribute value in this customer's change history as ``reader`` may see it."""
+        from huike.parties import privacy
+
+        definition = AttributeDefinition.objects.filter(code=code).first()
+        if definition is None:
+            return code, "" if value is None else str(value)
+        if value is None:
+            return definition.label, ""
+        if str(value).startswith("bi:"):  # a sensitive value's blind index: never shown
+            return definition.label, "••••••"
+        seen = privacy.shown(reader, definition, value)
+        return (definition.label, seen.text) if seen.visible else None
+
 
 class PartyShare(models.Model):
     """An explicit grant: a user or a whole team may see and work ``party`` beyond their scope."""

@@ -32,16 +32,30 @@ from huike.core.services import log_access
 PER_PAGE_CHOICES = (25, 50, 100, 250)
 
 
-def readable_changes(obj: models.Model, entry: ChangeLog) -> list[tuple[Any, Any, Any]]:
-    """A change-log entry's changes as (field label, before, after) for people to read."""
+def readable_changes(
+    obj: models.Model, entry: ChangeLog, reader: Any = None
+) -> list[tuple[Any, Any, Any]]:
+    """A change-log entry's changes as (field label, before, after) for people to read.
+
+    Models holding personal information in extra keys (a customer's attribute values) define
+    ``history_value(reader, name, value) -> (label, text) | None``: masked for ``reader``, or
+    ``None`` to leave the change out.
+    """
     fields = {
         field.name: field for field in obj._meta.get_fields() if hasattr(field, "verbose_name")
     }
+    masker = getattr(obj, "history_value", None)
     rows = []
     for name, values in entry.changes.items():
         pair = isinstance(values, list) and len(values) == 2
         before, after = values if pair else (None, values)
         field = fields.get(name)
+        if field is None and masker is not None:
+            shown_before, shown_after = masker(reader, name, before), masker(reader, name, after)
+            if shown_before is None or shown_after is None:
+                continue
+            rows.append((shown_after[0], shown_before[1], shown_after[1]))
+            continue
         if field is None:
             rows.append((name, before, after))
             continue
@@ -210,7 +224,7 @@ class ObjectDetailView(ScopedMixin, TemplateView):
             entries = ChangeLog.objects.filter(
                 content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
             )[:20]
-            context["history"] = [(entry, readable_changes(obj, entry)) for entry in entries]
+            context["history"] = [(entry, readable_changes(obj, entry, user)) for entry in entries]
         hidden = getattr(self, "hidden_fields", ("id", "password"))
         context["fields"] = [
             (field.verbose_name, display_value(obj, field))

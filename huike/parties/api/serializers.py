@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from huike.accounts.models import Team, User
-from huike.parties import services
+from huike.parties import privacy, services
 from huike.parties.models import (
     AttributeDefinition,
     CustomerNature,
@@ -105,7 +106,13 @@ class PartySerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance: Party) -> dict[str, Any]:
         data = super().to_representation(instance)
-        data["attributes"] = dict(instance.golden or {})
+        if "definitions" not in self.context:
+            self.context["definitions"] = privacy.definitions_by_code()
+        user = reader(self.context)
+        data["attributes"], sensitive = privacy.golden_for(
+            user, instance.golden or {}, self.context["definitions"]
+        )
+        note_sensitive_read(self.context, instance.pk, sensitive)
         return data
 
     def _provenance(self, validated: dict[str, Any]) -> services.Provenance:
@@ -166,11 +173,36 @@ class PartySerializer(serializers.ModelSerializer):
             raise service_errors(error) from error
 
 
+def reader(context: dict[str, Any]) -> Any:
+    """Whose eyes the values are for: the request's user (anonymous sees nothing personal).
+
+    Without a request (the CLI, run by an operator of the installation) it is the system.
+    """
+    request = context.get("request")
+    if request is None:
+        return None
+    return getattr(request, "user", None) or AnonymousUser()
+
+
+def note_sensitive_read(context: dict[str, Any], party_id: int, codes: list[str]) -> None:
+    """Remember sensitive values sent in clear; the view writes one access-log row."""
+    request = context.get("request")
+    if codes and request is not None:
+        reads = getattr(request, "sensitive_reads", None)
+        if reads is None:
+            reads = {}
+            request.sensitive_reads = reads
+        reads.setdefault(party_id, set()).update(codes)
+
+
 class ObservationSerializer(serializers.ModelSerializer):
     attribute: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="code", read_only=True
     )
     collector = serializers.CharField(source="collector_name", read_only=True)
+    masked = serializers.SerializerMethodField(
+        help_text="True when the value is masked for your role (value holds the masked text)."
+    )
 
     class Meta:
         model = Observation
@@ -180,6 +212,7 @@ class ObservationSerializer(serializers.ModelSerializer):
             "attribute",
             "value",
             "value_text",
+            "masked",
             "source",
             "source_ref",
             "collector",
@@ -190,6 +223,24 @@ class ObservationSerializer(serializers.ModelSerializer):
             "note",
         ]
         read_only_fields = fields
+
+    def get_masked(self, instance: Observation) -> bool:
+        return False  # decided in to_representation, with the reader
+
+    def to_representation(self, instance: Observation) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        seen = privacy.shown(reader(self.context), instance.attribute, instance.value)
+        data["value"] = seen.value if seen.state == privacy.FULL else seen.text
+        data["value_text"] = seen.text
+        data["masked"] = seen.state != privacy.FULL
+        if seen.state == privacy.FULL and privacy.is_sensitive(instance.attribute):
+            note_sensitive_read(self.context, instance.party_id, [instance.attribute.code])
+        return data
+
+
+class RevealSerializer(serializers.Serializer):
+    attributes = serializers.ListField(child=serializers.SlugField(), min_length=1)
+    reason = serializers.CharField(max_length=300)
 
 
 class ObservationCreateSerializer(serializers.Serializer):

@@ -16,7 +16,9 @@ from rest_framework.response import Response
 from huike.core.api.idempotency import IdempotentMixin
 from huike.core.api.pagination import KeysetPagination
 from huike.core.api.viewsets import ScopedModelViewSet
-from huike.parties import selectors, services
+from huike.core.models import AccessLog
+from huike.core.services import log_access
+from huike.parties import privacy, selectors, services
 from huike.parties.api.serializers import (
     AttributeDefinitionSerializer,
     IndustrySerializer,
@@ -25,6 +27,7 @@ from huike.parties.api.serializers import (
     PartySerializer,
     RegionSerializer,
     RelationshipSerializer,
+    RevealSerializer,
     service_errors,
 )
 from huike.parties.filters import PartyFilterSet
@@ -57,7 +60,35 @@ class PreconditionFailed(exceptions.APIException):
     default_code = "version_conflict"
 
 
-class PartyViewSet(ScopedModelViewSet):
+class SensitiveReadLogMixin:
+    """Writes one access-log row per API response that carried sensitive values in clear."""
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        reads: dict[int, set[str]] = getattr(request, "sensitive_reads", None) or {}
+        if reads and response.status_code < 400:
+            party = Party.objects.filter(pk=next(iter(reads))).first() if len(reads) == 1 else None
+            log_access(
+                actor=request.user,
+                action=AccessLog.Action.READ,
+                obj=party,
+                fields=set().union(*reads.values()),
+                count=len(reads),
+                reason=f"{request.method} {request.path}",
+                channel="api",
+                request=request,
+            )
+            request.sensitive_reads = {}  # type: ignore[attr-defined]
+        return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+
+
+def hidden_classes(user: Any) -> list[str]:
+    """Sensitivity classes whose values ``user`` may not see at all."""
+    return [s for s in ("personal", "sensitive") if user.field_access(s) == privacy.HIDDEN]
+
+
+class PartyViewSet(SensitiveReadLogMixin, ScopedModelViewSet):
     """Customers (people and organisations). ``?q=`` searches as the search box does.
 
     Send ``If-Match: "<version>"`` (the ETag of the detail) with PATCH/PUT to refuse the write
@@ -131,12 +162,53 @@ class PartyViewSet(ScopedModelViewSet):
             raise exceptions.ValidationError(
                 {"attribute": [_("Unknown attribute “{code}”.").format(code=code)]}
             )
-        observations = selectors.lineage(party, code)[:500]
-        return Response(ObservationSerializer(observations, many=True).data)
+        observations = selectors.lineage(party, code).exclude(
+            attribute__sensitivity__in=hidden_classes(request.user)
+        )[:500]
+        return Response(
+            ObservationSerializer(
+                observations, many=True, context=self.get_serializer_context()
+            ).data
+        )
+
+    @extend_schema(request=RevealSerializer, responses={200: dict})
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def reveal(self, request: Request, pk: str | None = None) -> Response:
+        """Masked values in clear, for a role allowed to reveal them; logged with the reason."""
+        if not request.user.has_perm("parties.view_party"):
+            raise exceptions.PermissionDenied()
+        party = self.get_object()
+        serializer = RevealSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        codes = serializer.validated_data["attributes"]
+        known = privacy.definitions_by_code(codes)
+        refused = [
+            c for c in codes if c not in known or not privacy.may_reveal(request.user, known[c])
+        ]
+        if refused:
+            raise exceptions.PermissionDenied(
+                _("You may not reveal: {codes}.").format(codes=", ".join(refused))
+            )
+        golden = party.golden or {}
+        values = {c: privacy.plain_or_none(c, golden.get(c)) for c in codes if c in golden}
+        log_access(
+            actor=request.user,
+            action=AccessLog.Action.REVEAL,
+            obj=party,
+            fields=list(values),
+            reason=serializer.validated_data["reason"],
+            channel="api",
+            request=request,
+        )
+        return Response({"attributes": values})
 
 
 class ObservationViewSet(
-    IdempotentMixin, mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    SensitiveReadLogMixin,
+    IdempotentMixin,
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Observations of customers you may see. POST adds values for one customer."""
 
@@ -145,7 +217,11 @@ class ObservationViewSet(
 
     def get_queryset(self) -> QuerySet:
         visible = Party.objects.visible_to(self.request.user).values("pk")
-        queryset = Observation.objects.filter(party__in=visible).select_related("attribute")
+        queryset = (
+            Observation.objects.filter(party__in=visible)
+            .exclude(attribute__sensitivity__in=hidden_classes(self.request.user))
+            .select_related("attribute")
+        )
         code = self.request.query_params.get("attribute")
         return queryset.filter(attribute__code=code) if code else queryset
 
@@ -178,7 +254,10 @@ class ObservationViewSet(
         except services.ValidationError as error:
             raise service_errors(error) from error
         return Response(
-            ObservationSerializer(observations, many=True).data, status=status.HTTP_201_CREATED
+            ObservationSerializer(
+                observations, many=True, context=self.get_serializer_context()
+            ).data,
+            status=status.HTTP_201_CREATED,
         )
 
 
