@@ -178,6 +178,8 @@ def reader(context: dict[str, Any]) -> Any:
 
     Without a request (the CLI, run by an operator of the installation) it is the system.
     """
+    if "reader" in context:
+        return context["reader"]
     request = context.get("request")
     if request is None:
         return None

@@ -326,3 +326,19 @@ def test_masks_keep_values_apart() -> None:
     assert privacy.mask_text("zhang.san@example.com", "email") == "z***@example.com"
     assert privacy.mask_text("张三") == "张*"
     assert definition("resident_id").sensitivity == "sensitive"
+
+
+def test_the_cli_masks_for_the_acting_user_and_logs_exports(
+    zhang: Party, mei: User, make_user: MakeUser
+) -> None:
+    out = io.StringIO()
+    call_command("party", "show", str(zhang.pk), "--as", "mei", stdout=out)
+    assert "1101**********002X" in out.getvalue() and RESIDENT_ID not in out.getvalue()
+
+    make_user("analyst", username="ana")
+    exported = io.StringIO()
+    call_command("party", "export", "--as", "ana", "--format", "csv", stdout=exported)
+    assert "138****8000" in exported.getvalue()
+    assert MOBILE not in exported.getvalue() and "enc:v1" not in exported.getvalue()
+    entry = AccessLog.objects.get(action="export")
+    assert (entry.actor_name, entry.channel, entry.count) == ("ana", "cli", 1)

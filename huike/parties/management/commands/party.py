@@ -31,12 +31,13 @@ from rest_framework.fields import DateTimeField
 from huike.accounts.models import User
 from huike.core.commands import TranslatedCommand
 from huike.core.exports import neutralise, xlsx_bytes
-from huike.parties import selectors
+from huike.core.models import AccessLog
+from huike.core.services import log_access
+from huike.parties import privacy, selectors
 from huike.parties.api.serializers import PartySerializer
 from huike.parties.attributes import SECTIONS
 from huike.parties.filters import PartyFilterSet
 from huike.parties.models import AttributeDefinition, GoldenValue, Party
-from huike.parties.values import display
 
 CHUNK_SIZE = 2000
 FORMATS = ("csv", "xlsx", "json")
@@ -175,7 +176,7 @@ class Command(TranslatedCommand):
         party = selectors.party_for_360(user, find_party(user, options["party"]))
         golden = sorted(party.golden_values.all(), key=lambda g: attribute_order(g.attribute))
         if options["json"]:
-            data = dict(PartySerializer(party).data)
+            data = dict(PartySerializer(party, context={"reader": user}).data)
             data["sources"] = {g.attribute.code: source_of(g) for g in golden}
             self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, cls=DjangoJSONEncoder))
             return
@@ -196,6 +197,7 @@ class Command(TranslatedCommand):
             return
         header = [_("Attribute"), _("Value"), _("Source"), _("Collected by"), _("Date")]
         rows = []
+        golden = [g for g in golden if privacy.shown(user, g.attribute, g.value).visible]
         for value in golden:
             observation = value.observation
             source = observation.source
@@ -204,7 +206,7 @@ class Command(TranslatedCommand):
             rows.append(
                 [
                     value.attribute.label,
-                    display(value.attribute, value.value),
+                    privacy.shown(user, value.attribute, value.value).text or EMPTY,
                     source,
                     observation.collector_name or EMPTY,
                     timezone.localtime(observation.collected_at).date().isoformat(),
@@ -228,9 +230,9 @@ class Command(TranslatedCommand):
         )
         for party in parties:
             if options["json"]:
-                self.stdout.write(as_json(party))
+                self.stdout.write(as_json(party, user))
             else:
-                cells = [str(party.pk), party.name, party.pinyin, contact(party)]
+                cells = [str(party.pk), party.name, party.pinyin, contact(party, user)]
                 self.stdout.write("\t".join(printable(cell) for cell in cells))
 
     # --- export --------------------------------------------------------------------------------
@@ -253,16 +255,23 @@ class Command(TranslatedCommand):
         path = options["output"]
         counted = Counted(parties)
         if kind == "xlsx":
-            header, rows = table(filtered, counted)
+            header, rows = table(filtered, counted, user)
             with self.binary_output(path) as stream:
                 stream.write(xlsx_bytes(header, rows, title=_("Customers")))
         else:
             with self.text_output(path) as stream:
                 if kind == "csv":
-                    write_csv(stream, *table(filtered, counted))
+                    write_csv(stream, *table(filtered, counted, user))
                 else:
                     for party in counted:
-                        stream.write(as_json(party) + "\n")
+                        stream.write(as_json(party, user) + "\n")
+        log_access(
+            actor=user,
+            action=AccessLog.Action.EXPORT,
+            count=counted.count,
+            reason=f"huike party export --format {kind}",
+            channel="cli",
+        )
         if path != "-":
             self.stderr.write(
                 ngettext(
@@ -422,7 +431,17 @@ def filtered_parties(user: User, filters: Sequence[str]) -> QuerySet:
     return filterset.qs
 
 
-def table(filtered: QuerySet, parties: Iterable[Party]) -> tuple[list[str], Iterator[list[Any]]]:
+def visible(user: User, definition: AttributeDefinition, stored: Any) -> Any:
+    """A golden value as ``user`` may read it: the value, its masked text, or None."""
+    if stored is None:
+        return None
+    seen = privacy.shown(user, definition, stored)
+    return seen.value if seen.visible else None
+
+
+def table(
+    filtered: QuerySet, parties: Iterable[Party], user: User
+) -> tuple[list[str], Iterator[list[Any]]]:
     """The export's header and rows: the party's own columns, then one per attribute code."""
     definitions = sorted(
         AttributeDefinition.objects.filter(
@@ -448,7 +467,10 @@ def table(filtered: QuerySet, parties: Iterable[Party]) -> tuple[list[str], Iter
                 party.region.code if party.region else "",
                 party.industry.code if party.industry else "",
                 ", ".join(tag.name for tag in party.tags.all()),
-                *(cell_text(golden.get(code)) for code in codes),
+                *(
+                    cell_text(visible(user, definition, golden.get(definition.code)))
+                    for definition in definitions
+                ),
             ]
 
     return [*PARTY_COLUMNS, *codes], rows()
@@ -498,13 +520,21 @@ def source_of(golden: GoldenValue) -> dict[str, Any]:
     }
 
 
-def as_json(party: Party) -> str:
-    return json.dumps(PartySerializer(party).data, ensure_ascii=False, cls=DjangoJSONEncoder)
+def as_json(party: Party, user: User) -> str:
+    data = PartySerializer(party, context={"reader": user}).data
+    return json.dumps(data, ensure_ascii=False, cls=DjangoJSONEncoder)
 
 
-def contact(party: Party) -> str:
+def contact(party: Party, user: User) -> str:
+    """The first of mobile, phone, e-mail: canonical (E.164) when the user reads it in full."""
+    known = privacy.definitions_by_code(privacy.CONTACT_CODES)
     golden = party.golden or {}
-    return str(golden.get("mobile") or golden.get("phone") or golden.get("email") or "")
+    for code in privacy.CONTACT_CODES:
+        if golden.get(code) and code in known:
+            seen = privacy.shown(user, known[code], golden[code])
+            if seen.visible:
+                return str(seen.value)
+    return ""
 
 
 def coded(node: Any) -> str:
