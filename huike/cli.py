@@ -56,6 +56,28 @@ def overview() -> str:
             _("Issue a new API token; prints the key as the last line."),
         ),
         ("party show|find|export", _("Show, find or export customers (huike party --help).")),
+        (
+            "backup [--output DIR] [--keys-to FILE] [--json]",
+            _("Back up the database and uploaded files (never the key file)."),
+        ),
+        (
+            "restore ARCHIVE [--keys FILE] [--json]",
+            _("Restore a backup into a fresh installation, paused until resumed."),
+        ),
+        ("resume", _("Resume mail and background jobs after a restore.")),
+        (
+            "rotate-keys [--background] [--json]",
+            _("New encryption key for sensitive information; re-seal every value."),
+        ),
+        (
+            "subject-access PARTY_ID [--output FILE]",
+            _("Export everything about a person (zip of JSON and CSV)."),
+        ),
+        (
+            "erase PARTY_ID --request N [--yes] [--json]",
+            _("Erase a person's personal information under a data-subject request."),
+        ),
+        ("apply-retention [--dry-run] [--json]", _("Apply the retention rules now.")),
         ("check", _("Check the installation for problems.")),
         ("migrate", _("Create or upgrade the database tables.")),
         ("bench", _("Run the benchmarks; prints one JSON line per measurement.")),

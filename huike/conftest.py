@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from huike.accounts.models import Role, User
@@ -19,6 +21,15 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Playwright's sync API runs an event loop in the test thread, and Django then refuses ORM calls
 # from that thread. Huike has no async views, so the check only gets in the way of tests.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Each test starts in the default language: a request handled for a Chinese reader
+    activates zh-hans in the test's thread, which would otherwise leak into the next test."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -1,18 +1,34 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from huike.core.views import pages
 from huike.ops.api import HealthView
 
+# The API documentation pages (Swagger UI, Redoc) style themselves with inline styles; their
+# scripts load from files (the split view serves Swagger UI's set-up as a script file).
+API_DOCS_CSP = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})
+
 api_v1 = [
     path("health/", HealthView.as_view(), name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path(
+        "docs/",
+        API_DOCS_CSP(SpectacularSwaggerSplitView.as_view(url_name="api:schema")),
+        name="docs",
+    ),
+    path("redoc/", API_DOCS_CSP(SpectacularRedocView.as_view(url_name="api:schema")), name="redoc"),
     path("", include("huike.accounts.api.urls")),
     path("", include("huike.parties.api.urls")),
+    path("", include("huike.core.api.urls")),
+    path("", include("huike.privacy.api.urls")),
+    path("", include("huike.subjects.api.urls")),
 ]
 
 urlpatterns = [
@@ -20,8 +36,17 @@ urlpatterns = [
     path("search/", pages.search, name="search"),
     path("accounts/", include("huike.accounts.urls")),
     path("customers/", include("huike.parties.urls")),
+    path("ops/", include("huike.ops.urls")),
+    path("audit/", include("huike.core.urls")),
+    path("privacy/requests/", include("huike.subjects.urls")),
+    path("privacy/", include("huike.privacy.urls")),
     path("api/v1/", include((api_v1, "api"))),  # type: ignore[arg-type]
     path("api/", RedirectView.as_view(url="/api/v1/docs/", permanent=False)),
+    # Django's admin site signs in through Huike's sign-in page (two-factor, lockout, timeouts).
+    path(
+        "django-admin/login/",
+        RedirectView.as_view(pattern_name="accounts:login", query_string=True),
+    ),
     path("django-admin/", admin.site.urls),
 ]
 

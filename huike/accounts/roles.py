@@ -43,6 +43,28 @@ FIELDS: dict[str, tuple[str, str, bool, bool]] = {
     "data_protection_officer": ("full", "reveal", True, True),
 }
 
+# The privacy app's permissions, by depth.
+PRIVACY_ALL = [
+    f"privacy.{action}_{model}"
+    for model in ("purpose", "consentnotice", "impactassessment")
+    for action in ("view", "add", "change")
+] + ["privacy.view_consentrecord", "privacy.add_consentrecord", "privacy.view_partyconsent"]
+PRIVACY_VIEW = [name for name in PRIVACY_ALL if ".view_" in name]
+RECORD_CONSENT = ["privacy.view_consentrecord", "privacy.add_consentrecord"]
+SUBJECTS_ALL = [
+    "subjects.view_subjectrequest",
+    "subjects.add_subjectrequest",
+    "subjects.change_subjectrequest",
+    "subjects.erase_party",
+    "subjects.export_subject",
+    "subjects.view_suppressionentry",
+    "subjects.change_suppressionentry",
+    "subjects.view_retentionrule",
+    "subjects.add_retentionrule",
+    "subjects.change_retentionrule",
+]
+SUBJECTS_VIEW = [name for name in SUBJECTS_ALL if ".view_" in name]
+
 # code: (name, description, scope, is_admin, permission codenames "app.codename")
 DEFAULT_ROLES: dict[str, dict[str, Any]] = {
     "administrator": {
@@ -58,6 +80,7 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
         "record_scope": "team",
         "is_admin": False,
         "permissions": [
+            *RECORD_CONSENT,
             "accounts.view_team",
             "accounts.view_user",
             "core.view_changelog",
@@ -74,21 +97,26 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
         "description": _("Works their own customers."),
         "record_scope": "own",
         "is_admin": False,
-        "permissions": [*WORK_CUSTOMERS, "parties.view_partyshare"],
+        "permissions": [*WORK_CUSTOMERS, "parties.view_partyshare", *RECORD_CONSENT],
     },
     "service_agent": {
         "name": _("Service agent"),
         "description": _("Handles after-sales service and complaints."),
         "record_scope": "team",
         "is_admin": False,
-        "permissions": [*READ_CUSTOMERS, "parties.change_party", "parties.add_observation"],
+        "permissions": [
+            *READ_CUSTOMERS,
+            "parties.change_party",
+            "parties.add_observation",
+            *RECORD_CONSENT,
+        ],
     },
     "marketer": {
         "name": _("Marketer"),
         "description": _("Builds segments and campaigns from consenting customers."),
         "record_scope": "all",
         "is_admin": False,
-        "permissions": [*READ_CUSTOMERS],
+        "permissions": [*READ_CUSTOMERS, "privacy.view_consentrecord", "privacy.view_purpose"],
     },
     "analyst": {
         "name": _("Analyst"),
@@ -105,6 +133,8 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
         "record_scope": "all",
         "is_admin": False,
         "permissions": [
+            *PRIVACY_ALL,
+            *SUBJECTS_ALL,
             "core.view_changelog",
             "core.view_accesslog",
             "core.reveal_sensitive",
@@ -121,6 +151,8 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
         "record_scope": "all",
         "is_admin": False,
         "permissions": [
+            *PRIVACY_VIEW,
+            *SUBJECTS_VIEW,
             "core.view_changelog",
             "core.view_accesslog",
             "accounts.view_user",

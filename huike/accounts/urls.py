@@ -1,11 +1,14 @@
 from django.urls import path
 
-from huike.accounts import views
+from huike.accounts import views, views_two_factor
 
 app_name = "accounts"
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
+    path("login/code/", views_two_factor.verify, name="two_factor_verify"),
+    path("two-factor/setup/", views_two_factor.setup, name="two_factor_setup"),
+    path("two-factor/disable/", views_two_factor.disable, name="two_factor_disable"),
     path("logout/", views.auth_views.LogoutView.as_view(), name="logout"),
     path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
@@ -29,6 +32,7 @@ urlpatterns = [
     path("users/<int:pk>/", views.UserDetailView.as_view(), name="user"),
     path("users/<int:pk>/edit/", views.UserEditView.as_view(), name="user_edit"),
     path("users/<int:pk>/delete/", views.UserDeleteView.as_view(), name="user_delete"),
+    path("users/territories/", views.territory_options, name="territory_options"),
     path("teams/", views.TeamListView.as_view(), name="team_list"),
     path("teams/add/", views.TeamEditView.as_view(), name="team_add"),
     path("teams/<int:pk>/", views.TeamDetailView.as_view(), name="team"),

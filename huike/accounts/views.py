@@ -9,7 +9,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Model, QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Model, Q, QuerySet
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -19,23 +20,34 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from huike.accounts import forms, services
+from huike.accounts import forms, services, two_factor
 from huike.accounts.filters import TeamFilterSet, UserFilterSet
-from huike.accounts.models import ApiToken, Role, Team, User
+from huike.accounts.models import ApiToken, FieldAccess, Role, Team, User
 from huike.accounts.tables import RoleTable, TeamTable, UserTable
+from huike.core import ratelimit
 from huike.core.views.generic import (
     ObjectDeleteView,
     ObjectDetailView,
     ObjectEditView,
     ObjectListView,
 )
+from huike.parties.models import Region
 
 # --- Sign-in ----------------------------------------------------------------------------------
 
 
 class LoginView(auth_views.LoginView):
+    """The password step; users with two-factor sign-in go on to the code step, signed out."""
+
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        user = form.get_user()
+        if two_factor.is_enabled(user):
+            two_factor.begin_challenge(self.request, user, next_url=self.get_success_url())
+            return HttpResponseRedirect(reverse("accounts:two_factor_verify"))
+        return super().form_valid(form)
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -49,10 +61,29 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """Rate-limited per client address and per e-mail address (each mail costs a stranger)."""
+
     template_name = "accounts/password_reset.html"
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            ratelimit.limit(request, "password-reset", settings.PASSWORD_RESET_RATE_PER_ADDRESS)
+        except ratelimit.RateLimited as error:
+            return ratelimit.too_many_requests(request, error)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        email = form.cleaned_data["email"].strip().lower()
+        try:
+            ratelimit.limit(
+                self.request, "password-reset-email", settings.PASSWORD_RESET_RATE_PER_EMAIL, email
+            )
+        except ratelimit.RateLimited as error:
+            return ratelimit.too_many_requests(self.request, error)
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
@@ -165,12 +196,24 @@ class UserListView(ObjectListView):
 class UserDetailView(ObjectDetailView):
     model = User
     template_name = "accounts/user_detail.html"
-    hidden_fields = ("id", "password", "is_superuser", "is_staff")
+    hidden_fields = (
+        "id",
+        "password",
+        "is_superuser",
+        "is_staff",
+        "totp_secret",
+        "totp_last_step",
+    )
 
 
 class UserEditView(ObjectEditView):
     model = User
     form_class = forms.UserForm
+
+    def get_form(self, data: Any = None, files: Any = None) -> BaseForm:
+        return forms.UserForm(
+            data=data, files=files, instance=self.get_object(), actor=self.request.user
+        )
 
     def save(self, form: BaseForm, *, actor: Any) -> Model:
         data = dict(form.cleaned_data)
@@ -187,6 +230,35 @@ class UserEditView(ObjectEditView):
         return services.create_user(
             actor=actor, username=username, role=role, password=password or None, **data
         )
+
+
+@login_required
+def territory_options(request: HttpRequest) -> HttpResponse:
+    """Regions matching a search, offered as boxes to tick on the user form (an htmx fragment).
+
+    A non-administrator is offered only regions inside their own territories: the only ones
+    they may assign.
+    """
+    user = request.user
+    assert isinstance(user, User)
+    if not (user.is_administrator or user.has_perm("accounts.change_user")):
+        raise PermissionDenied
+    query = request.GET.get("q", "").strip()[:50]
+    regions = Region.objects.none()
+    if query:
+        regions = Region.objects.filter(
+            Q(code__iexact=query) | Q(name_zh__contains=query) | Q(name_en__icontains=query)
+        )
+        if not user.is_administrator:
+            inside = Q(pk__in=[])
+            for path in user.territories.values_list("path", flat=True):
+                inside |= Q(path__startswith=path)
+            regions = regions.filter(inside)
+    return render(
+        request,
+        "accounts/_territory_options.html",
+        {"regions": regions.order_by("path")[:30], "query": query},
+    )
 
 
 class UserDeleteView(ObjectDeleteView):
@@ -254,6 +326,25 @@ class RoleListView(ObjectListView):
 class RoleDetailView(ObjectDetailView):
     model = Role
     template_name = "accounts/role_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        role = context["object"]
+        assert isinstance(role, Role)
+        rows = []
+        for access_field, edit_field, sensitivity in services.FIELD_CLASSES:
+            access = FieldAccess.FULL if role.is_admin else FieldAccess(getattr(role, access_field))
+            rows.append(
+                {
+                    "sensitivity": sensitivity,
+                    "label": services.class_label(access_field),
+                    "access": access.value,
+                    "access_label": access.label,
+                    "editable": role.is_admin or getattr(role, edit_field),
+                }
+            )
+        context["field_access"] = rows
+        return context
 
 
 class RoleEditView(ObjectEditView):

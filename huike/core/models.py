@@ -22,6 +22,9 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+SHARES_INLINED = 500
+
+
 class ScopedQuerySet(models.QuerySet):
     """A queryset that knows which rows a user may see.
 
@@ -51,7 +54,14 @@ class ScopedQuerySet(models.QuerySet):
                 condition |= models.Q(**{f"{region_field}__startswith": path})
         shared_with = getattr(model, "shared_with", None)
         if shared_with is not None:
-            condition |= models.Q(pk__in=shared_with(user))
+            # Most users have no shares: then the condition stays "owner = me", which walks the
+            # owner index in page order. A few shares are inlined; many stay a subquery.
+            shared = shared_with(user)
+            ids = list(shared[: SHARES_INLINED + 1])
+            if len(ids) > SHARES_INLINED:
+                condition |= models.Q(pk__in=shared)
+            elif ids:
+                condition |= models.Q(pk__in=ids)
         return self.filter(condition)
 
 

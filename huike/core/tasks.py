@@ -13,6 +13,10 @@ from huike.core.models import IdempotencyRecord
 @db_periodic_task(crontab(minute="17"))
 def purge_idempotency_records() -> int:
     """Forget stored API answers once their Idempotency-Key may no longer be replayed."""
+    from huike.ops.services import is_paused  # core imports no app at module level
+
+    if is_paused():  # a restored copy waits until an administrator resumes it
+        return 0
     oldest = timezone.now() - settings.IDEMPOTENCY_TTL
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=oldest).delete()
     return deleted

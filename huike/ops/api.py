@@ -41,6 +41,7 @@ class HealthView(APIView):
                 "version": serializers.CharField(),
                 "database": serializers.DictField(),
                 "worker": serializers.DictField(),
+                "paused": serializers.BooleanField(),
             },
         ),
     )

@@ -216,7 +216,7 @@ class Party(TimeStampedModel):
         condition = models.Q(user=user.pk)
         if user.team_id:
             condition |= models.Q(team=user.team_id)
-        return PartyShare.objects.filter(condition).values("party_id")
+        return PartyShare.objects.filter(condition).values_list("party_id", flat=True)
 
     class Meta:
         verbose_name = _("customer")

@@ -163,6 +163,33 @@ def check_edit_rights(actor: Any, cleaned: list[tuple[AttributeDefinition, Any, 
         raise ValidationError(refused)
 
 
+def check_suppression(values: Mapping[str, Any]) -> None:
+    """Refuse contact points of people who were erased (the suppression list), so that no
+    import, form or API call re-creates them silently. A data-protection officer releases an
+    entry when the person asks to be recorded again."""
+    from django.apps import apps
+
+    if not apps.is_installed("huike.subjects"):
+        return
+    from huike.subjects.suppression import is_suppressed
+
+    contact = {code: raw for code, raw in values.items() if not is_blank(raw)}
+    refused = is_suppressed(contact) if contact else []
+    if refused:
+        raise ValidationError(
+            {
+                code: [
+                    _(
+                        "This contact belongs to a person whose data was erased at their request; "
+                        "it is on the suppression list. A data-protection officer can release it "
+                        "if the person asks to be recorded again."
+                    )
+                ]
+                for code in refused
+            }
+        )
+
+
 @transaction.atomic
 def create_party(
     *,
@@ -186,6 +213,7 @@ def create_party(
     values = {NAME: name, **dict(attributes or {})}
     cleaned = validate_values(kind, values)
     check_edit_rights(actor, cleaned)
+    check_suppression(values)
     party = Party(kind=kind, name=name, pinyin=text.pinyin_display(name), **fields)
     party.full_clean(exclude=["golden", "pinyin"])
     party.save()
@@ -211,6 +239,7 @@ def record_observations(
     if not cleaned:
         return []
     check_edit_rights(actor, cleaned)
+    check_suppression(values)
     observations = _observe(party, cleaned, actor=actor, provenance=provenance or Provenance())
     Party.objects.filter(pk=party.pk).update(version=F("version") + 1)
     party.version += 1
@@ -486,6 +515,7 @@ def update_party(
     }
     cleaned = validate_values(locked.kind, changed)
     check_edit_rights(actor, cleaned)
+    check_suppression(changed)
     before = snapshot(locked, PARTY_FIELDS)
     for key, value in fields.items():
         setattr(locked, key, value)

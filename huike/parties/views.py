@@ -50,7 +50,12 @@ class PartyListView(ObjectListView):
     default_order = "-pk"
 
     def get_queryset(self) -> QuerySet:
-        return super().get_queryset().select_related("owner", "region")
+        queryset = super().get_queryset().select_related("owner", "region")
+        if self.request.GET.get("export"):
+            # Restricted processing (a data-subject request is open) and erased customers are
+            # kept, not used: they never leave in an export.
+            queryset = queryset.filter(processing_restricted=False, erased_at__isnull=True)
+        return queryset
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -304,6 +309,8 @@ def relationship_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def lineage(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     """Every value ever observed for one attribute (an htmx fragment, or a page)."""
+    if not request.user.has_perm("parties.view_party"):
+        raise PermissionDenied
     party = get_object_or_404(Party.objects.visible_to(request.user), pk=pk)
     attribute = get_object_or_404(AttributeDefinition, code=code)
     observations = list(selectors.lineage(party, code)[:200])
@@ -406,6 +413,8 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def reevaluation(request: HttpRequest) -> HttpResponse:
     """The signed-in user's customers with values older than their re-evaluation period."""
+    if not request.user.has_perm("parties.view_party"):
+        raise PermissionDenied
     stale = (
         GoldenValue.objects.filter(
             stale_at__lte=timezone.now(),

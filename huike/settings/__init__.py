@@ -80,16 +80,21 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "axes",
+    "csp",
     "huey.contrib.djhuey",
     "huike.core",
     "huike.accounts",
     "huike.parties",
+    "huike.privacy",
+    "huike.subjects",
     "huike.ops",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "huike.core.security.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -97,6 +102,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "huike.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "huike.core.security.SessionTimeoutMiddleware",
+    "huike.core.security.TwoFactorSetupMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -117,6 +124,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "huike.core.context_processors.shell",
+                "huike.ops.context_processors.pause",
             ],
         },
     },
@@ -174,6 +182,10 @@ AXES_VERBOSE = False
 # --- Sessions and security headers ------------------------------------------------------------
 HTTPS = env_bool("HTTPS", not DEBUG)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+# A sign-in ends after this much inactivity, and in any case this long after the password was
+# entered (huike.core.security.SessionTimeoutMiddleware).
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = HTTPS
@@ -195,6 +207,33 @@ if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Preloading commits a domain to browsers' lists for years: an operator decision, off by default.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files, no
+# inline script or style attribute anywhere. Bootstrap's CSS draws its icons with data: images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    }
+}
+# Rate limits (huike.core.ratelimit and the API throttles): off only in the test settings.
+RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", True)
+PASSWORD_RESET_RATE_PER_ADDRESS = env("PASSWORD_RESET_RATE_PER_ADDRESS", "10/h")
+PASSWORD_RESET_RATE_PER_EMAIL = env("PASSWORD_RESET_RATE_PER_EMAIL", "3/h")
+# Outbound HTTP (huike.core.fetch): hosts or networks on the intranet that may be reached even
+# though their addresses are private, e.g. "erp.internal,10.1.2.0/24".
+OUTBOUND_ALLOWED_HOSTS = env_list("OUTBOUND_ALLOWED_HOSTS", [])
+OUTBOUND_TIMEOUT_SECONDS = env_int("OUTBOUND_TIMEOUT_SECONDS", 10)
+OUTBOUND_MAX_BYTES = env_int("OUTBOUND_MAX_BYTES", 10 * 1024 * 1024)
+# Largest file accepted by uploads (imports), checked before the file is read.
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = env("LANGUAGE_CODE", "zh-hans")
@@ -218,12 +257,14 @@ STORAGES = {
 }
 
 # --- Mail -----------------------------------------------------------------------------------
-EMAIL_BACKEND = env(
+# The real backend; EMAIL_BACKEND wraps it so that nothing is sent while Huike is paused.
+HUIKE_EMAIL_BACKEND = env(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+EMAIL_BACKEND = "huike.ops.mail.PausableEmailBackend"
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
@@ -271,10 +312,13 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "huike.core.api.errors.exception_handler",
     "NUM_PROXIES": PROXY_COUNT,  # 0: the connecting address; X-Forwarded-For is ignored
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/minute", "user": "2000/minute"},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_RATE_ANON", "60/minute"),
+        "user": env("API_RATE_USER", "2000/minute"),
+    },
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "huike.core.ratelimit.AnonRateThrottle",
+        "huike.core.ratelimit.UserRateThrottle",
     ],
 }
 SPECTACULAR_SETTINGS = {
@@ -287,6 +331,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Personal and sensitive access share one set of levels: one schema enum, one name.
+    "ENUM_NAME_OVERRIDES": {
+        "FieldAccessEnum": "huike.accounts.models.FieldAccess",
+        "ConsentStatusEnum": "huike.privacy.models.ConsentStatus",
+        "ConsentChannelEnum": "huike.privacy.models.Channel",
+        "SubjectRequestKindEnum": "huike.subjects.models.SubjectRequest.Kind",
+        "SubjectRequestChannelEnum": "huike.subjects.models.SubjectRequest.Channel",
+        "IdentityMethodEnum": "huike.subjects.models.SubjectRequest.IdentityMethod",
+    },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
             "tokenAuth": {
@@ -325,7 +378,24 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
+# Scheduled backups (`huike backup` by the worker): folder ("off" to stop), local hour, how many.
+BACKUP_DIR = env("BACKUP_DIR", str(VAR_DIR / "backups"))
+BACKUP_HOUR = env_int("BACKUP_HOUR", 2)
+BACKUP_KEEP = env_int("BACKUP_KEEP", 14)
+
 # Idempotency keys are replayed for this long.
 IDEMPOTENCY_TTL = timedelta(hours=24)
 # The worker counts as alive when its heartbeat is younger than this.
 WORKER_HEARTBEAT_MAX_AGE = timedelta(minutes=3)
+
+# --- Data-subject requests and retention (huike.subjects) --------------------------------------
+# A request is due this many days after receipt (the queue alerts 3 days before and after); the
+# outer limit the page shows is DSR_LIMIT_DAYS.
+DSR_DUE_DAYS = env_int("DSR_DUE_DAYS", 15)
+DSR_LIMIT_DAYS = env_int("DSR_LIMIT_DAYS", 30)
+# Access exports are deleted from var/media/private this many days after they were made.
+DSR_EXPORT_KEEP_DAYS = env_int("DSR_EXPORT_KEEP_DAYS", 30)
+# Closed requests lose the requester's name, contact and identity evidence after this many days.
+DSR_REQUEST_KEEP_DAYS = env_int("DSR_REQUEST_KEEP_DAYS", 3 * 365)
+# Access-log rows older than this are purged daily (never fewer than 180 days are kept).
+ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 365)

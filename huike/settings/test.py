@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from huike.settings import *  # noqa: F403
-from huike.settings import HUEY, REST_FRAMEWORK, STORAGES, VAR_DIR
+from huike.settings import HUEY, STORAGES, VAR_DIR
 
 DEBUG = False
 HTTPS = False
@@ -21,8 +21,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+HUIKE_EMAIL_BACKEND = EMAIL_BACKEND  # what huike.ops.mail.PausableEmailBackend sends through
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 AXES_ENABLED = False  # tests that exercise the lockout switch it on
 LANGUAGE_CODE = "en"
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
+# No rate limits or API throttles; the tests that exercise them switch them on.
+RATE_LIMITS_ENABLED = False
 HUIKE_KEYS_FILE = VAR_DIR / "test-keys.json"

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from huike.accounts import services
 from huike.accounts.api.serializers import (
+    ApiTokenCreatedSerializer,
     ApiTokenSerializer,
     MeSerializer,
     RoleSerializer,
@@ -24,7 +25,7 @@ from huike.core.api.viewsets import ScopedModelViewSet
 
 
 class UserViewSet(ScopedModelViewSet):
-    queryset = User.objects.select_related("role", "team")
+    queryset = User.objects.select_related("role", "team").prefetch_related("territories")
     serializer_class = UserSerializer
     filterset_class = UserFilterSet
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -37,9 +38,12 @@ class TeamViewSet(ScopedModelViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
 
-class RoleViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = Role.objects.all()
+class RoleViewSet(ScopedModelViewSet):
+    """Roles. PATCH edits one (scope, field access, permissions); roles are created in the UI."""
+
+    queryset = Role.objects.prefetch_related("permissions__content_type")
     serializer_class = RoleSerializer
+    http_method_names = ["get", "patch", "head", "options"]
 
 
 class MeView(APIView):
@@ -63,6 +67,10 @@ class ApiTokenViewSet(
 
     queryset = ApiToken.objects.none()  # tells the schema the model; get_queryset() is used
     serializer_class = ApiTokenSerializer
+
+    def get_serializer_class(self) -> Any:
+        return ApiTokenCreatedSerializer if self.action == "create" else ApiTokenSerializer
+
     permission_classes = [permissions.IsAuthenticated]
     idempotency_redact = ("key",)  # only the key's hash is ever stored
 

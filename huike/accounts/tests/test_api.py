@@ -56,12 +56,21 @@ def test_me_describes_the_caller_with_role_and_permissions(
         "accounts.view_role",
         "accounts.view_team",
         "accounts.view_user",
+        "core.view_accesslog",
         "core.view_changelog",
         "parties.view_attributedefinition",
         "parties.view_goldenvalue",
         "parties.view_observation",
         "parties.view_party",
         "parties.view_relationship",
+        "privacy.view_consentnotice",
+        "privacy.view_consentrecord",
+        "privacy.view_impactassessment",
+        "privacy.view_partyconsent",
+        "privacy.view_purpose",
+        "subjects.view_retentionrule",
+        "subjects.view_subjectrequest",
+        "subjects.view_suppressionentry",
     ]
 
 
@@ -72,8 +81,8 @@ def test_me_for_a_salesperson_lists_only_the_permissions_to_work_customers(
 
     assert body["role"] == "salesperson"
     assert body["record_scope"] == "own"
-    # Customer work only: nothing about users, teams, roles or the change log, and no deleting
-    # customers.
+    # Customer work and recording consent only: nothing about users, teams, roles or the
+    # change log, and no deleting customers.
     assert body["permissions"] == [
         "parties.add_observation",
         "parties.add_party",
@@ -85,7 +94,10 @@ def test_me_for_a_salesperson_lists_only_the_permissions_to_work_customers(
         "parties.view_goldenvalue",
         "parties.view_observation",
         "parties.view_party",
+        "parties.view_partyshare",
         "parties.view_relationship",
+        "privacy.add_consentrecord",
+        "privacy.view_consentrecord",
     ]
 
 

@@ -523,21 +523,40 @@ def test_shipped_roles_hold_their_permissions_after_migrate() -> None:
         "parties.change_relationship",
         "parties.delete_relationship",
     }
+    record_consent = {"privacy.view_consentrecord", "privacy.add_consentrecord"}
     assert held("auditor") == {
         "core.view_changelog",
+        "core.view_accesslog",
         "accounts.view_user",
         "accounts.view_team",
         "accounts.view_role",
+        "privacy.view_purpose",
+        "privacy.view_consentnotice",
+        "privacy.view_impactassessment",
+        "privacy.view_consentrecord",
+        "privacy.view_partyconsent",
+        "subjects.view_subjectrequest",
+        "subjects.view_suppressionentry",
+        "subjects.view_retentionrule",
         *read_customers,
     }
     assert held("manager") == {
         "accounts.view_team",
         "accounts.view_user",
         "core.view_changelog",
+        "core.reveal_sensitive",
         "parties.delete_party",
+        "parties.view_partyshare",
+        "parties.add_partyshare",
+        "parties.delete_partyshare",
+        *record_consent,
         *work_customers,
     }
-    assert held("salesperson") == work_customers
+    assert held("salesperson") == work_customers | record_consent | {"parties.view_partyshare"}
+    dpo = held("data_protection_officer")
+    assert {"subjects.erase_party", "subjects.export_subject", "core.reveal_sensitive"} <= dpo
+    assert {"privacy.change_purpose", "core.view_accesslog"} <= dpo
+    assert "parties.delete_party" not in dpo
 
 
 def test_default_roles_wait_for_the_last_app_to_migrate() -> None:

@@ -289,6 +289,8 @@ class ObjectEditView(ScopedMixin, TemplateView):
 class ObjectDeleteView(ScopedMixin, TemplateView):
     template_name = "core/object_delete.html"
     action = "delete"
+    # ``delete()`` is the service hook below, not an HTTP handler: a DELETE request gets 405.
+    http_method_names = ["get", "post", "head", "options"]
 
     def get_object(self) -> models.Model:
         return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])

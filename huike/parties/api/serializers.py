@@ -299,7 +299,7 @@ class RelationshipSerializer(serializers.ModelSerializer):
 class RegionSerializer(serializers.ModelSerializer):
     name = serializers.CharField(read_only=True)
     parent: serializers.SlugRelatedField = serializers.SlugRelatedField(  # type: ignore[assignment]
-        slug_field="code", read_only=True
+        slug_field="code", read_only=True, allow_null=True
     )
 
     class Meta:

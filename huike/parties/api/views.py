@@ -85,6 +85,8 @@ class SensitiveReadLogMixin:
 
 def hidden_classes(user: Any) -> list[str]:
     """Sensitivity classes whose values ``user`` may not see at all."""
+    if not hasattr(user, "field_access"):  # anonymous (e.g. while the schema is generated)
+        return ["personal", "sensitive"]
     return [s for s in ("personal", "sensitive") if user.field_access(s) == privacy.HIDDEN]
 
 

@@ -42,6 +42,10 @@ def zhang(mei: User) -> Party:
     return person("张三", owner=mei, attributes={"mobile": MOBILE, "resident_id": RESIDENT_ID})
 
 
+def streamed(response: Any) -> str:
+    return b"".join(response.streaming_content).decode("utf-8")
+
+
 def signed_in(client: Client, user: User) -> Client:
     client.force_login(user)
     return client
@@ -49,7 +53,7 @@ def signed_in(client: Client, user: User) -> Client:
 
 def every_stored_text() -> str:
     """Every text and JSON value in every table, as a raw database dump would hold it."""
-    chunks = []
+    chunks: list[str] = []
     existing = set(connection.introspection.table_names())
     with connection.cursor() as cursor:
         for model in apps.get_models():
@@ -116,11 +120,7 @@ def test_an_analyst_never_receives_personal_values_in_clear(
 ) -> None:
     analyst = make_user("analyst")
     response = signed_in(client, analyst).get(path.format(page=zhang.get_absolute_url()))
-    body = (
-        b"".join(response.streaming_content).decode()
-        if response.streaming
-        else response.content.decode()
-    )
+    body = streamed(response) if response.streaming else response.content.decode()
     for secret in (MOBILE, "138 0013 8000", RESIDENT_ID, "1101**********002X"):
         assert secret not in body  # mobile masked, ID hidden for analysts
     if response.status_code == 200 and "export" not in path:
@@ -132,7 +132,7 @@ def test_the_list_export_masks_for_the_reader_and_is_logged(
 ) -> None:
     analyst = make_user("analyst", username="ana")
     response = signed_in(client, analyst).get("/customers/?export=csv")
-    text = b"".join(response.streaming_content).decode("utf-8")[1:]
+    text = streamed(response)[1:]
     rows = list(csv.DictReader(io.StringIO(text)))
 
     assert rows[0]["Phone or e-mail"] == "138****8000"
@@ -342,3 +342,56 @@ def test_the_cli_masks_for_the_acting_user_and_logs_exports(
     assert MOBILE not in exported.getvalue() and "enc:v1" not in exported.getvalue()
     entry = AccessLog.objects.get(action="export")
     assert (entry.actor_name, entry.channel, entry.count) == ("ana", "cli", 1)
+
+
+def test_a_restricted_customer_stays_on_the_list_but_never_leaves_in_an_export(
+    client: Client, zhang: Party, mei: User
+) -> None:
+    Party.objects.filter(pk=zhang.pk).update(processing_restricted=True)
+    signed_in(client, mei)
+    assert "张三" in html(client.get("/customers/"))
+    assert "Processing restricted" in html(client.get(zhang.get_absolute_url()))
+    exported = streamed(client.get("/customers/?export=csv"))
+    assert "张三" not in exported
+
+
+@pytest.mark.parametrize("inlined", [0, 500])
+def test_shares_widen_the_scope_whether_inlined_or_as_a_subquery(
+    inlined: int, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huike.core import models as core_models
+    from huike.parties.models import PartyShare
+
+    monkeypatch.setattr(core_models, "SHARES_INLINED", inlined)
+    owner, guest = make_user("salesperson"), make_user("salesperson")
+    shared, other = person("甲", owner=owner), person("乙", owner=owner)
+    PartyShare.objects.create(party=shared, user=guest)
+    assert list(Party.objects.visible_to(guest)) == [shared]
+    assert set(Party.objects.visible_to(owner)) == {shared, other}
+
+
+def test_an_erased_persons_contact_is_not_silently_recreated(
+    zhang: Party, mei: User, token_client: Callable[[User], Any]
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    from huike.subjects.suppression import contact_points, suppress
+
+    suppress(contact_points(zhang), actor=None)
+
+    with pytest.raises(ValidationError) as refused:
+        services.create_party(
+            actor=mei, kind="person", name="张三", attributes={"mobile": "+86 138 0013 8000"}
+        )
+    assert "mobile" in refused.value.message_dict
+    answer = token_client(mei).post(
+        "/api/v1/parties/",
+        {"kind": "person", "name": "张三", "attributes": {"mobile": "13800138000"}},
+        format="json",
+    )
+    assert answer.status_code == 400
+    assert "suppression list" in json.dumps(answer.json())
+    assert Party.objects.count() == 1
+    other = person("李四", owner=mei)
+    with pytest.raises(ValidationError):
+        services.record_observations(other, {"mobile": MOBILE}, actor=mei)

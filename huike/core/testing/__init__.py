@@ -1,0 +1,1 @@
+"""Test helpers that every app's tests import (the permission matrix lives in ``matrix``)."""
