@@ -163,6 +163,28 @@ def check_edit_rights(actor: Any, cleaned: list[tuple[AttributeDefinition, Any, 
         raise ValidationError(refused)
 
 
+def check_assignment(actor: Any, owner: Any = None, team: Any = None) -> None:
+    """Refuse handing a customer to someone outside the actor's reach (no mass assignment):
+    an "own" or territory scope may name only itself as owner, a "team" scope its team's
+    members; the team must be the actor's own unless the scope is "all"."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return
+    scope = actor.record_scope
+    if scope == "all":
+        return
+    errors: dict[str, list[str]] = {}
+    if owner is not None and owner.pk != actor.pk:
+        same_team = scope == "team" and actor.team_id and owner.team_id == actor.team_id
+        if not same_team:
+            errors["owner"] = [
+                _("You can give customers only to yourself or, with team scope, to your team.")
+            ]
+    if team is not None and team.pk != actor.team_id:
+        errors["team"] = [_("You can put customers only in your own team.")]
+    if errors:
+        raise ValidationError(errors)
+
+
 def check_suppression(values: Mapping[str, Any]) -> None:
     """Refuse contact points of people who were erased (the suppression list), so that no
     import, form or API call re-creates them silently. A data-protection officer releases an
@@ -213,6 +235,7 @@ def create_party(
     values = {NAME: name, **dict(attributes or {})}
     cleaned = validate_values(kind, values)
     check_edit_rights(actor, cleaned)
+    check_assignment(actor, fields.get("owner"), fields.get("team"))
     check_suppression(values)
     party = Party(kind=kind, name=name, pinyin=text.pinyin_display(name), **fields)
     party.full_clean(exclude=["golden", "pinyin"])
@@ -515,6 +538,11 @@ def update_party(
     }
     cleaned = validate_values(locked.kind, changed)
     check_edit_rights(actor, cleaned)
+    check_assignment(
+        actor,
+        fields["owner"] if fields.get("owner") and fields["owner"].pk != locked.owner_id else None,
+        fields["team"] if fields.get("team") and fields["team"].pk != locked.team_id else None,
+    )
     check_suppression(changed)
     before = snapshot(locked, PARTY_FIELDS)
     for key, value in fields.items():
@@ -777,6 +805,7 @@ def bulk_update(
     """Reassign, restage or tag many customers at once; each change is in the change log."""
     if stage is not None and stage not in Party.Stage.values:
         raise ValidationError({"stage": [_("Unknown lifecycle stage.")]})
+    check_assignment(actor, owner)
     changed = 0
     for party in parties:
         fields: dict[str, Any] = {}

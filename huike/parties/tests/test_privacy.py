@@ -395,3 +395,33 @@ def test_an_erased_persons_contact_is_not_silently_recreated(
     other = person("李四", owner=mei)
     with pytest.raises(ValidationError):
         services.record_observations(other, {"mobile": MOBILE}, actor=mei)
+
+
+def test_a_salesperson_cannot_hand_customers_to_others_but_a_manager_can_within_the_team(
+    zhang: Party, mei: User, make_user: MakeUser, token_client: Callable[[User], Any]
+) -> None:
+    from huike.accounts.tests.factories import TeamFactory
+
+    east = TeamFactory.create(name="East")
+    colleague = make_user("salesperson", username="colleague", team=east)
+    stranger = make_user("salesperson", username="stranger")
+    answer = token_client(mei).patch(
+        f"/api/v1/parties/{zhang.pk}/", {"owner": "colleague"}, format="json"
+    )
+    assert answer.status_code == 400 and "owner" in answer.json()["errors"]
+    created = token_client(mei).post(
+        "/api/v1/parties/", {"kind": "person", "name": "王五", "owner": "stranger"}, format="json"
+    )
+    assert created.status_code == 400
+
+    lead = make_user("manager", username="lead", team=east)
+    Party.objects.filter(pk=zhang.pk).update(team=east)
+    moved = token_client(lead).patch(
+        f"/api/v1/parties/{zhang.pk}/", {"owner": "colleague"}, format="json"
+    )
+    assert moved.status_code == 200, moved.json()
+    assert Party.objects.get(pk=zhang.pk).owner == colleague
+    outside = token_client(lead).patch(
+        f"/api/v1/parties/{zhang.pk}/", {"owner": stranger.username}, format="json"
+    )
+    assert outside.status_code == 400
