@@ -813,9 +813,11 @@ def parse_gregorian_date(raw: str) -> datetime.date:
     )
 
 
+@functools.lru_cache(maxsize=50_000)
 def format_phone(e164: str, home_region: str = "CN") -> str:
     """A stored E.164 number as people write it: national format for numbers of
-    ``home_region`` ("138 0013 8000", "0571 8888 6666"), international otherwise."""
+    ``home_region`` ("138 0013 8000", "0571 8888 6666"), international otherwise.
+    Cached: lists show the same numbers again and again."""
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
