@@ -202,6 +202,7 @@ def test_salesperson_records_a_company_and_its_people_and_finds_them_again(
     assert Observation.objects.filter(party=xiaoming, attribute__code="mobile").count() == 3
 
     # --- Finding him again: the search box (Ctrl+K) and the list's filter ---------------------
+    page.wait_for_load_state("load")  # the shortcut is bound by the deferred app bundle
     page.keyboard.press("Control+k")
     expect(page.locator("#global-search")).to_be_focused()
     page.keyboard.type("wxm")
@@ -210,6 +211,7 @@ def test_salesperson_records_a_company_and_its_people_and_finds_them_again(
     expect(results.get_by_role("link", name=re.compile("王小明"))).to_be_visible()
     expect(results.get_by_role("link", name=re.compile("李静"))).to_have_count(0)
 
+    page.wait_for_load_state("load")  # the shortcut is bound by the deferred app bundle
     page.keyboard.press("Control+k")
     expect(page.locator("#global-search")).to_be_focused()
     page.keyboard.type("5678")  # the number he is back to; "1111" is history now
