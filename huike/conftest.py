@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.urls import set_script_prefix
 from django.utils import translation
 from rest_framework.test import APIClient
 
@@ -25,11 +26,14 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture(autouse=True)
 def default_language() -> Iterator[None]:
-    """Each test starts in the default language: a request handled for a Chinese reader
-    activates zh-hans in the test's thread, which would otherwise leak into the next test."""
+    """Each test starts in the default language and at the root URL prefix: a request handled
+    for a Chinese reader activates zh-hans in the test's thread, which would otherwise leak into
+    the next test; the script prefix is thread state too (set by every WSGI request)."""
     translation.activate(settings.LANGUAGE_CODE)
+    set_script_prefix("/")
     yield
     translation.activate(settings.LANGUAGE_CODE)
+    set_script_prefix("/")
 
 
 @pytest.fixture
