@@ -57,6 +57,10 @@ def overview() -> str:
         ),
         ("party show|find|export", _("Show, find or export customers (huike party --help).")),
         (
+            "import FILE [--preset P] [--map COL=ATTR] [--policy P] [--dry-run] [--json]",
+            _("Import customers from CSV, Excel or vCard; prints a summary."),
+        ),
+        (
             "backup [--output DIR] [--keys-to FILE] [--json]",
             _("Back up the database and uploaded files (never the key file)."),
         ),

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "huike.parties",
     "huike.privacy",
     "huike.subjects",
+    "huike.imports",
     "huike.ops",
 ]
 

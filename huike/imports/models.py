@@ -1,0 +1,129 @@
+"""Import jobs: one file read into customers and observations, batch by batch, resumable."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportJob(models.Model):
+    """One file being imported: what it is, how its columns map, and how far it got.
+
+    Rows are committed in batches; ``checkpoint`` is the last line of the last committed batch,
+    written in the same transaction, so a crash or restart resumes after it and never writes a
+    row twice. Every observation names the file's digest and line in ``source_ref``, so importing
+    the same file again recognises the rows it already holds.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Policy(models.TextChoices):
+        UPDATE = "update", _("Add to matching customers, create the others")
+        CREATE = "create", _("Create a customer for every row")
+        SKIP = "skip", _("Skip rows that match a customer")
+        REVIEW = "review", _("Queue rows that match a customer for review")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("collected by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    path = models.CharField(_("stored file"), max_length=500)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.BigIntegerField(_("size"), default=0)
+    digest = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    kind = models.CharField(_("format"), max_length=10, blank=True)
+    encoding = models.CharField(_("encoding"), max_length=30, blank=True)
+    preset = models.CharField(_("preset"), max_length=40, blank=True)
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    party_kind = models.CharField(
+        _("kind of customer"),
+        max_length=12,
+        choices=[("person", _("Person")), ("organization", _("Organisation"))],
+        blank=True,
+        help_text=_("Empty: the preset's kind, else person."),
+    )
+    source = models.CharField(_("source"), max_length=30, default="import")
+    consent = models.CharField(_("consent"), max_length=200, blank=True)
+    policy = models.CharField(
+        _("policy"), max_length=10, choices=Policy.choices, default=Policy.UPDATE
+    )
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    cancel_requested = models.BooleanField(_("cancel requested"), default=False)
+    progress = models.FloatField(_("progress"), default=0.0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    checkpoint = models.PositiveIntegerField(_("last committed line"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    duplicates = models.PositiveIntegerField(_("duplicates queued"), default=0)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def summary(self) -> dict[str, int | str | bool]:
+        return {
+            "job": self.pk,
+            "status": self.status,
+            "file": self.original_name,
+            "format": self.kind,
+            "encoding": self.encoding,
+            "preset": self.preset,
+            "dry_run": self.dry_run,
+            "rows": self.rows_done,
+            "created": self.created,
+            "updated": self.updated,
+            "skipped": self.skipped,
+            "rejected": self.rejected,
+            "duplicates": self.duplicates,
+        }
+
+
+class ImportProblem(models.Model):
+    """A row that was not imported as it was: rejected with its reasons, or queued for review
+    because it matches an existing customer. Downloadable, to fix and import again."""
+
+    class Kind(models.TextChoices):
+        REJECTED = "rejected", _("Rejected")
+        REVIEW = "review", _("Matches a customer")
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="problems")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    line = models.PositiveIntegerField(_("line"))
+    data = models.JSONField(_("row"), default=dict)
+    errors = models.JSONField(_("problems"), default=dict)
+    party = models.ForeignKey(
+        "parties.Party", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("import problem")
+        verbose_name_plural = _("import problems")
+        ordering = ["job", "line"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "line"], name="imports_problem_job_line")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} #{self.line}"

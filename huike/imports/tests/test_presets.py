@@ -1,0 +1,648 @@
+"""Presets recognised from real header layouts, suggestions in Chinese and English, transforms."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from huike.imports import presets
+from huike.imports.presets import (
+    PRESETS,
+    TRANSFORMS,
+    check_mapping,
+    format_address,
+    gender,
+    join_name,
+    map_row,
+    parse_date,
+    party_kind,
+    phone,
+    recognise,
+    split_full_name,
+    suggest,
+)
+from huike.imports.reading import open_table
+from huike.imports.vcard import Counts, row_header
+from huike.parties.attributes import DEFAULT_ATTRIBUTES
+
+SAMPLES = Path(__file__).parent / "samples"
+KNOWN = [entry["code"] for entry in DEFAULT_ATTRIBUTES]
+SAMPLE_OF = {
+    "outlook": "outlook.csv",
+    "outlook_zh": "outlook_zh.csv",
+    "google": "google.csv",
+    "google_legacy": "google_legacy.csv",
+    "vcard": "apple.vcf",
+    "salesforce_contacts": "salesforce_contacts.csv",
+    "salesforce_accounts": "salesforce_accounts.csv",
+    "hubspot_contacts": "hubspot_contacts.csv",
+    "hubspot_companies": "hubspot_companies.csv",
+    "odoo": "odoo.csv",
+    "odoo_labels": "odoo_labels.csv",
+    "zoho_contacts": "zoho_contacts.csv",
+    "zoho_accounts": "zoho_accounts.csv",
+    "espocrm_contacts": "espocrm_contacts.csv",
+    "espocrm_accounts": "espocrm_accounts.csv",
+}
+
+
+def sample(name: str) -> tuple[list[str], list[dict[str, str]]]:
+    with open_table(SAMPLES / name, name=name) as table:
+        return table.header, [row for _line, row in table.rows()]
+
+
+def mapped(name: str, known: list[str] | None = None) -> list[tuple[dict[str, str], list[str]]]:
+    header, rows = sample(name)
+    preset = recognise(header)
+    assert preset is not None
+    mapping = preset.mapping_for(header, known if known is not None else [*KNOWN, "notes"])
+    return [map_row(row, mapping, kind=preset.kind) for row in rows]
+
+
+# ---------------------------------------------------------------------------------------------
+# Recognition
+# ---------------------------------------------------------------------------------------------
+
+
+def test_every_preset_has_a_sample():
+    assert set(SAMPLE_OF) == set(PRESETS)
+
+
+@pytest.mark.parametrize(("code", "file_name"), sorted(SAMPLE_OF.items()))
+def test_each_preset_is_recognised_from_its_own_sample_only(code, file_name):
+    header, _rows = sample(file_name)
+    assert recognise(header) is PRESETS[code]
+    # and its signature does not pass the threshold on any other preset's sample
+    for other_code, other_file in SAMPLE_OF.items():
+        if other_file != file_name:
+            other_header, _ = sample(other_file)
+            assert recognise(other_header) is not PRESETS[code], other_code
+
+
+def test_recognition_ignores_case_and_spacing_and_needs_the_threshold():
+    header = [name.upper() + "  " for name in presets.OUTLOOK.signature]
+    assert recognise(header) is presets.OUTLOOK
+    some = sorted(presets.OUTLOOK.signature)[: int(len(presets.OUTLOOK.signature) * 0.5)]
+    assert recognise(some) is None
+    assert recognise(["姓名", "手机", "邮箱"]) is None
+
+
+def test_ties_go_to_the_more_specific_preset():
+    # Given a header holding every signature column of two presets of different sizes
+    small, large = presets.HUBSPOT_COMPANIES, presets.SALESFORCE_ACCOUNTS
+    assert len(small.signature) < len(large.signature)
+    # Then the one with more matching headers wins, whatever the order
+    assert recognise([*small.signature, *large.signature]) is large
+    assert recognise([*large.signature, *small.signature]) is large
+
+
+def test_preset_specs_name_known_attributes_and_transforms():
+    for preset in PRESETS.values():
+        problems = check_mapping(dict(preset.columns), [*KNOWN, "notes"])
+        assert problems == [], preset.code
+
+
+def test_vcard_preset_columns_exist_in_the_vcard_row_header():
+    header = row_header(Counts(cards=1, phones=3, emails=2, addresses=2))
+    mapping = presets.VCARD.mapping_for(header)
+    for key in presets.VCARD.columns:
+        assert key.replace("{n}", "1") in header
+    assert mapping["Phone 3"] == "phones"
+    assert mapping["Phone 3 type"] is None
+
+
+def test_mapping_for_drops_attributes_this_installation_does_not_have():
+    header, _rows = sample("outlook.csv")
+    mapping = presets.OUTLOOK.mapping_for(header, KNOWN)
+    assert mapping["Notes"] is None  # no "notes" attribute in the default template
+    assert mapping["Mobile Phone"] == "mobile:phone"
+    assert mapping["Priority"] is None
+    assert set(mapping) == set(header)
+
+
+def test_get_preset():
+    assert presets.get_preset("google") is presets.GOOGLE
+    assert presets.get("nope") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Presets applied to their samples
+# ---------------------------------------------------------------------------------------------
+
+
+def test_outlook_sample():
+    (first, problems), (second, second_problems) = mapped("outlook.csv")
+    assert problems == second_problems == []
+    assert first == {
+        "name": "San Zhang",
+        "employer": "Example Trading Co., Ltd.",
+        "job_title": "Sales Manager",
+        "work_address": "1 Example Road, Shanghai 200000, China",
+        "mobile": "+8613800138000",
+        "phone": "+862165551235",
+        "fax": "+862165551234",
+        "email": "san.zhang@example.com",
+        "birth_date": "1990-05-30",
+        "gender": "male",
+        "notes": "Met at the trade fair",
+    }
+    assert second == {
+        "name": "Mei Li",
+        "phone": "+12015550123",
+        "email": "mei.li@example.org",
+        "notes": "Line one\nLine two",
+    }
+
+
+def test_chinese_outlook_sample_in_gbk():
+    (first, _), (second, _) = mapped("outlook_zh.csv")
+    assert first["name"] == "张三"
+    assert first["work_address"] == "广东省深圳市科技园路1号 518057"
+    assert (first["mobile"], first["gender"], first["notes"]) == (
+        "+8613800138000",
+        "male",
+        "展会认识",
+    )
+    assert second["name"] == "欧阳芳"
+
+
+def test_google_sample_routes_phones_and_addresses_by_their_labels():
+    (first, problems), (second, second_problems) = mapped("google.csv")
+    assert problems == []
+    assert first["mobile"] == "+8613800138000"
+    assert first["phone"] == "+861065529988"
+    assert first["home_address"] == "1 Example Road, Beijing 100000, China"
+    assert first["name"] == "San Zhang"
+    # an unlabelled Chinese mobile number is a mobile; the first of ":::" values is taken
+    assert second["mobile"] == "+8613900139000"
+    assert second["fax"] == "+861065529989"
+    assert second["name"] == "王三"
+    assert second_problems == ["Birthday: “--05-30” has no year."]
+
+
+def test_legacy_google_full_name_wins_over_its_parts():
+    ((values, problems),) = mapped("google_legacy.csv")
+    assert problems == []
+    assert values["name"] == "Zhang San"
+    assert values["work_address"] == "北京市朝阳区示例路2号"
+    assert values["fax"] == "+861065529989"
+
+
+def test_organisation_presets_map_to_organisation_attributes():
+    ((salesforce, problems),) = mapped("salesforce_accounts.csv")
+    assert problems == []
+    assert salesforce["name"] == "Example Foods Ltd."
+    assert salesforce["postal_address"] == "8 Sample Street, Hangzhou, Zhejiang 310000, China"
+    assert salesforce["external_id"] == "0015g00000XyZaB"
+    ((hubspot, _),) = mapped("hubspot_companies.csv")
+    assert hubspot["office_address"].startswith("9 Demo Avenue")
+    assert hubspot["employees"] == "35"
+
+
+def test_odoo_rows_say_whether_they_are_companies():
+    (company, _), (person, _) = mapped("odoo.csv")
+    assert company["kind"] == "organization"
+    assert company["postal_address"] == "北京市示例路8号 100000"
+    assert person["kind"] == "person"
+    assert person["employer"] == "示例科技有限公司"
+    assert person["mobile"] == "+8613600136000"  # "phone" holding a mobile number
+
+
+def test_vcard_company_card_does_not_report_its_org_as_an_employer():
+    (_person, _), (company, problems) = mapped("apple.vcf")
+    assert company == {
+        "name": "Example Trading Ltd.",
+        "phone": "+862165551235",
+        "kind": "organization",
+    }
+    assert problems == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Suggestions
+# ---------------------------------------------------------------------------------------------
+
+
+def test_suggestions_in_chinese():
+    header = ["客户名称", "手机号码", "座机", "电子邮箱", "单位", "职务", "出生日期", "性别"]
+    header += ["联系地址", "微信号", "备注", "身份证号", "客户编号", "不认识的列"]
+    assert suggest(header, [*KNOWN, "notes"]) == {
+        "客户名称": "name",
+        "手机号码": "mobile:phone",
+        "座机": "phone:phone",
+        "电子邮箱": "email",
+        "单位": "employer",
+        "职务": "job_title",
+        "出生日期": "birth_date:date",
+        "性别": "gender:gender",
+        "联系地址": "postal_address",
+        "微信号": "wechat",
+        "备注": "notes",
+        "身份证号": "resident_id",
+        "客户编号": "external_id",
+        "不认识的列": None,
+    }
+
+
+def test_suggestions_in_english():
+    header = ["Full name", "Cell", "Tel", "E-mail", "Company", "Job title", "Birthday", "Gender"]
+    header += ["Address", "WeChat", "Notes", "External ID", "First Name", "Last Name"]
+    assert suggest(header, [*KNOWN, "notes"]) == {
+        "Full name": "name",
+        "Cell": "mobile:phone",
+        "Tel": "phones",
+        "E-mail": "email",
+        "Company": "employer",
+        "Job title": "job_title",
+        "Birthday": "birth_date:date",
+        "Gender": "gender:gender",
+        "Address": "postal_address",
+        "WeChat": "wechat",
+        "Notes": "notes",
+        "External ID": "external_id",
+        "First Name": "name:given_name",
+        "Last Name": "name:family_name",
+    }
+
+
+def test_suggestions_ignore_case_spacing_punctuation_full_width_and_marks():
+    header = [
+        "*姓名",
+        "手机号码（必填）",
+        "ＥＭＡＩＬ",
+        "E_Mail Address",
+        "电话2",
+        " job-title ",
+        "邮箱[选填]",
+    ]
+    assert suggest(header, KNOWN) == {
+        "*姓名": "name",
+        "手机号码（必填）": "mobile:phone",
+        "ＥＭＡＩＬ": "email",
+        "E_Mail Address": "email",
+        "电话2": "phones",
+        " job-title ": "job_title",
+        "邮箱[选填]": "email",
+    }
+
+
+def test_suggestions_only_use_known_attributes_that_apply_to_the_kind():
+    header = ["姓名", "备注", "网址", "公司名称", "统一社会信用代码", "手机"]
+    assert suggest(header, KNOWN) == {
+        "姓名": "name",
+        "备注": None,  # no "notes" attribute in this installation
+        "网址": None,  # a website is recorded for organisations
+        "公司名称": "employer",
+        "统一社会信用代码": None,
+        "手机": "mobile:phone",
+    }
+    assert suggest(header, KNOWN, kind="organization") == {
+        "姓名": "name",
+        "备注": None,
+        "网址": "website",
+        "公司名称": "name",
+        "统一社会信用代码": "uscc",
+        "手机": "phone:phone",
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Transforms
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("张三", ("张", "三")),
+        ("张三丰", ("张", "三丰")),
+        ("欧阳修", ("欧阳", "修")),
+        ("司馬懿", ("司馬", "懿")),
+        ("诸葛亮", ("诸葛", "亮")),
+        ("爱新觉罗溥仪", ("爱新觉罗", "溥仪")),
+        ("阿沛·阿旺晋美", ("", "阿沛·阿旺晋美")),
+        ("王", ("", "王")),
+        ("San Zhang", ("Zhang", "San")),
+        ("Zhang, San", ("Zhang", "San")),
+        ("ZHANG San", ("ZHANG", "San")),
+        ("Mary Ann Smith", ("Smith", "Mary Ann")),
+        ("Madonna", ("", "Madonna")),
+        ("  ", ("", "")),
+    ],
+)
+def test_split_full_name(text, expected):
+    assert split_full_name(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "family", "middle", "expected"),
+    [
+        ("三", "张", "", "张三"),
+        ("修", "欧阳", "", "欧阳修"),
+        ("San", "Zhang", "", "San Zhang"),
+        ("John", "Smith", "Q", "John Q Smith"),
+        ("", "Zhang", "", "Zhang"),
+    ],
+)
+def test_join_name(given, family, middle, expected):
+    assert join_name(given=given, family=family, middle=middle) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Zhang, San", "San Zhang"), ("张 三", "张三"), ("San  Zhang", "San Zhang"), ("王", "王")],
+)
+def test_split_full_name_transform_writes_the_name_in_display_order(text, expected):
+    function = TRANSFORMS["split_full_name"].function
+    assert function is not None
+    assert function(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("138 0013 8000", "+8613800138000"),
+        ("+86 138-0013-8000", "+8613800138000"),
+        ("8613800138000", "+8613800138000"),
+        ("０１０－６５５２　９９８８", "+861065529988"),
+        ("010-6552 9988 转 123", "+861065529988 ext. 123"),
+        ("+1 201 555 0123 ext. 7", "+12015550123 ext. 7"),
+        ("13800138000 / 13900139000", "+8613800138000"),
+        ("+86 138 0013 8000 ::: +86 139 0013 9000", "+8613800138000"),
+        ("", ""),
+    ],
+)
+def test_phone_transform(text, expected):
+    assert phone(text) == expected
+
+
+def test_phone_transform_output_is_accepted_by_the_attribute_normaliser():
+    from huike.parties.text import normalise_phone
+
+    assert normalise_phone(phone("010-6552 9988 分机 12")) == "+861065529988"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1.38001E+10", "Excel shortened this number"),
+        ("12345", "is not a valid phone number"),
+        ("call me", "is not a valid phone number"),
+    ],
+)
+def test_phone_transform_refuses_bad_numbers(text, message):
+    with pytest.raises(ValueError, match=message):
+        phone(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("男", "male"),
+        ("女", "female"),
+        ("M", "male"),
+        ("f", "female"),
+        ("Male", "male"),
+        ("FEMALE", "female"),
+        ("1", "male"),
+        ("2", "female"),
+        ("女士", "female"),
+        ("先生", "male"),
+        ("未知", ""),
+        ("Unspecified", ""),
+        ("0", ""),
+    ],
+)
+def test_gender_transform(text, expected):
+    assert gender(text) == expected
+
+
+def test_gender_transform_gives_the_attribute_choice_values():
+    choices = next(e["choices"] for e in DEFAULT_ATTRIBUTES if e["code"] == "gender")
+    values = {choice["value"] for choice in choices}
+    assert {gender(text) for text in ("男", "女")} == values
+
+
+def test_gender_transform_refuses_other_words():
+    with pytest.raises(ValueError, match="is not a gender"):
+        gender("banana")
+
+
+@pytest.mark.parametrize(
+    ("text", "order", "expected"),
+    [
+        ("1990-05-30", "auto", "1990-05-30"),
+        ("1990/5/30", "auto", "1990-05-30"),
+        ("1990.5.30", "auto", "1990-05-30"),
+        ("19900530", "auto", "1990-05-30"),
+        ("1990年5月30日", "auto", "1990-05-30"),
+        ("１９９０年５月３０日", "auto", "1990-05-30"),
+        ("1990-05-30T08:00:00Z", "auto", "1990-05-30"),
+        ("1990-05-30 00:00:00", "auto", "1990-05-30"),
+        ("30/05/1990", "auto", "1990-05-30"),
+        ("5/30/1990", "auto", "1990-05-30"),
+        ("05/06/1990", "dmy", "1990-06-05"),
+        ("05/06/1990", "mdy", "1990-05-06"),
+        ("6/6/1990", "auto", "1990-06-06"),
+        ("30-May-1990", "auto", "1990-05-30"),
+        ("30 May 90", "auto", "1990-05-30"),
+        ("May 30, 1990", "auto", "1990-05-30"),
+        ("Wednesday, May 30, 1990", "auto", "1990-05-30"),
+        ("33023", "auto", "1990-05-30"),
+        ("999", "auto", None),
+        ("33023.0", "auto", "1990-05-30"),
+        ("0/0/00", "auto", ""),
+        ("0000-00-00", "auto", ""),
+        ("", "auto", ""),
+    ],
+)
+def test_date_transform(text, order, expected):
+    if expected is None:
+        with pytest.raises(ValueError):
+            parse_date(text, order)
+    else:
+        assert parse_date(text, order) == expected
+
+
+def test_two_digit_years_are_in_the_past_century_when_still_ahead():
+    next_year = (datetime.date.today().year + 1) % 100
+    assert parse_date(f"30/05/{next_year:02d}").startswith("19")
+    assert parse_date("30/05/05") == "2005-05-30"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("05/06/1990", "could be day/month or month/day"),
+        ("2023-02-29", "is not a date that exists"),
+        ("--05-30", "has no year"),
+        ("05-30", "has no year"),
+        ("next Tuesday", "is not a date"),
+    ],
+)
+def test_date_transform_refuses_bad_dates(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_date(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("True", "organization"), ("False", "person"), ("公司", "organization"), ("个人", "person")],
+)
+def test_kind_transform(text, expected):
+    assert party_kind(text) == expected
+
+
+def test_kind_transform_refuses_other_words():
+    with pytest.raises(ValueError, match="neither a person nor an organisation"):
+        party_kind("maybe")
+
+
+@pytest.mark.parametrize(
+    ("parts", "expected"),
+    [
+        (
+            {"street": "科技园路1号", "city": "深圳市", "region": "广东省", "country": "中国"},
+            "广东省深圳市科技园路1号",
+        ),
+        (
+            {"street": "示例路8号", "city": "北京市", "region": "北京", "postcode": "100000"},
+            "北京市示例路8号 100000",
+        ),
+        (
+            {"street": "1 Main St", "city": "Springfield", "region": "IL", "postcode": "62701"},
+            "1 Main St, Springfield, IL 62701",
+        ),
+        (
+            {"street": "1 Example Road", "city": "Shanghai", "region": "Shanghai"},
+            "1 Example Road, Shanghai",
+        ),
+        ({}, ""),
+    ],
+)
+def test_format_address(parts, expected):
+    assert format_address(**parts) == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# map_row
+# ---------------------------------------------------------------------------------------------
+
+
+def test_map_row_takes_the_first_non_empty_of_several_columns():
+    row = {"Work": "", "Home": "021 6555 0000", "Other": "010 6552 9988"}
+    mapping = {"Work": "phone:phone", "Home": "phone:phone", "Other": "phone:phone"}
+    assert map_row(row, mapping) == ({"phone": "+862165550000"}, [])
+
+
+def test_map_row_reports_refused_values_and_keeps_the_rest():
+    row = {"Name": "张三", "Mobile": "12345", "Phone": "010 6552 9988", "Born": "soon"}
+    mapping = {
+        "Name": "name",
+        "Mobile": "mobile:phone",
+        "Phone": "phone:phone",
+        "Born": "birth_date:date",
+    }
+    values, problems = map_row(row, mapping)
+    assert values == {"name": "张三", "phone": "+861065529988"}
+    assert problems == [
+        "Mobile: “12345” is not a valid phone number.",
+        "Born: “soon” is not a date. Write it like 1990-05-30.",
+    ]
+
+
+def test_map_row_a_bad_value_does_not_hide_a_good_one_in_the_same_group():
+    row = {"A": "nonsense", "B": "13800138000"}
+    values, problems = map_row(row, {"A": "mobile:phone", "B": "mobile:phone"})
+    assert values == {"mobile": "+8613800138000"}
+    assert len(problems) == 1
+
+
+def test_map_row_keeps_cells_as_they_are_without_a_transform():
+    row = {"Notes": "  <b>hi</b> =1+1 "}
+    assert map_row(row, {"Notes": "notes"}) == ({"notes": "  <b>hi</b> =1+1 "}, [])
+
+
+def test_map_row_ignores_unmapped_and_blank_columns():
+    assert map_row({"a": "x", "b": " "}, {"a": None, "b": "name"}) == ({}, [])
+
+
+def test_map_row_reports_values_that_do_not_apply_to_the_kind():
+    row = {"Name": "Example Ltd.", "Mobile": "13800138000", "Web": "example.com"}
+    mapping = {"Name": "name", "Mobile": "mobile:phone", "Web": "website"}
+    values, problems = map_row(row, mapping, kind="organization")
+    assert values == {"name": "Example Ltd.", "website": "example.com"}
+    assert problems == ["“mobile” is recorded for people only; this row is an organisation."]
+
+
+def test_map_row_phones_without_a_type_follow_their_shape():
+    mapping = {"电话": "phones"}
+    assert map_row({"电话": "138 0013 8000"}, mapping)[0] == {"mobile": "+8613800138000"}
+    assert map_row({"电话": "010 6552 9988"}, mapping)[0] == {"phone": "+861065529988"}
+    organisation = map_row({"电话": "138 0013 8000"}, mapping, kind="organization")[0]
+    assert organisation == {"phone": "+8613800138000"}
+
+
+def test_map_row_bad_kind_is_a_problem_and_the_default_kind_stays():
+    values, problems = map_row(
+        {"Type": "robot", "Name": "x"}, {"Type": "kind:kind", "Name": "name"}
+    )
+    assert values == {"name": "x"}
+    assert problems == ["Type: “robot” is neither a person nor an organisation."]
+
+
+def test_unknown_transforms_are_refused():
+    with pytest.raises(ValueError, match="Unknown transform"):
+        map_row({"a": "1"}, {"a": "name:shout"})
+    assert check_mapping({"a": "name:shout", "b": "nonsense", "c": None}, KNOWN) == [
+        "a: Unknown transform “shout”.",
+        "b: unknown attribute “nonsense”.",
+    ]
+
+
+def test_every_transform_has_a_label_and_function_or_part():
+    for code, transform in TRANSFORMS.items():
+        assert transform.code == code
+        assert str(transform.label)
+        assert (transform.function is None) == bool(transform.part)
+
+
+PHONE_STYLES = {
+    "plain": lambda n: n,
+    "plus86": lambda n: "+86 " + n,
+    "dashes": lambda n: f"{n[:3]}-{n[3:7]}-{n[7:]}",
+    "spaces": lambda n: f"+86 {n[:3]} {n[3:7]} {n[7:]}",
+}
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    number=st.from_regex(r"1[0-9]{10}", fullmatch=True), style=st.sampled_from(sorted(PHONE_STYLES))
+)
+def test_phone_fast_path_agrees_with_the_attribute_normaliser(number, style):
+    from django.core.exceptions import ValidationError
+
+    from huike.parties.text import normalise_phone
+
+    text = PHONE_STYLES[style](number)
+    try:
+        expected: str | None = normalise_phone(text)
+    except ValidationError:
+        expected = None
+    try:
+        got: str | None = phone(text)
+    except ValueError:
+        got = None
+    assert got == expected
+
+
+def test_compiled_mapping_gives_the_same_result():
+    mapping = {"Name": "name", "Tel": "phones", "Kind": "kind:kind", "X": None}
+    row = {"Name": "张三", "Tel": "13800138000", "Kind": "个人", "X": "y"}
+    compiled = presets.compile_mapping(mapping)
+    assert map_row(row, compiled) == map_row(row, mapping)
+    assert presets.compile_mapping(compiled) is compiled
