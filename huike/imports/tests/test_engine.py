@@ -149,3 +149,11 @@ def test_a_crash_resumes_after_the_last_committed_batch(
     assert job.status == "done" and job.checkpoint == 4
     assert sorted(Party.objects.values_list("name", flat=True)) == ["张三", "李四"]
     assert Observation.objects.filter(attribute__code="mobile").count() == 2
+
+
+def test_without_json_one_summary_line_is_printed(gbk_file: Path) -> None:
+    out = io.StringIO()
+    call_command("import", str(gbk_file), stdout=out, stderr=io.StringIO())
+    assert out.getvalue().strip() == (
+        "Done: 3 rows — 2 created, 0 updated, 0 skipped, 1 rejected, 0 duplicates queued."
+    )

@@ -123,7 +123,15 @@ class Command(TranslatedCommand):
                 _(
                     "{status}: {rows} rows — {created} created, {updated} updated, "
                     "{skipped} skipped, {rejected} rejected, {duplicates} duplicates queued."
-                ).format(status=job.get_status_display(), **summary)
+                ).format(
+                    status=job.get_status_display(),
+                    rows=job.rows_done,
+                    created=job.created,
+                    updated=job.updated,
+                    skipped=job.skipped,
+                    rejected=job.rejected,
+                    duplicates=job.duplicates,
+                )
             )
             if job.error:
                 self.stderr.write(job.error)
