@@ -164,7 +164,15 @@ def _problem(
     if job.dry_run and kind == ImportProblem.Kind.REVIEW:
         return
     ImportProblem.objects.update_or_create(
-        job=job, line=line, defaults={"kind": kind, "data": row, "errors": errors, "party": party}
+        job=job,
+        line=line,
+        # [column, value] pairs: a JSON object loses the column order on PostgreSQL (jsonb).
+        defaults={
+            "kind": kind,
+            "data": [[column, value] for column, value in row.items()],
+            "errors": errors,
+            "party": party,
+        },
     )
 
 

@@ -111,7 +111,7 @@ class ImportProblem(models.Model):
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="problems")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     line = models.PositiveIntegerField(_("line"))
-    data = models.JSONField(_("row"), default=dict)
+    data = models.JSONField(_("row"), default=list, help_text=_("[column, value] pairs, in order."))
     errors = models.JSONField(_("problems"), default=dict)
     party = models.ForeignKey(
         "parties.Party", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

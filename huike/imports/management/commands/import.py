@@ -143,16 +143,17 @@ def write_rejects(job: ImportJob, target: str) -> None:
     """The rejected rows as they were, plus a column saying why: fix and import again."""
     problems = job.problems.filter(kind=ImportProblem.Kind.REJECTED).order_by("line")
     columns: list[str] = []
+    rows = [(problem, dict(problem.data)) for problem in problems]  # [column, value] pairs
     for problem in problems:
-        columns.extend(c for c in problem.data if c not in columns)
+        columns.extend(c for c, _value in problem.data if c not in columns)
     reason = _("Problems")
     with open(target, "w", encoding="utf-8-sig", newline="") as handle:
         os.chmod(target, 0o600)
         writer = csv.writer(handle)
         writer.writerow([*columns, reason])
-        for problem in problems:
+        for problem, data in rows:
             why = "; ".join(
                 f"{field}: {' '.join(messages)}" if field != "__all__" else " ".join(messages)
                 for field, messages in problem.errors.items()
             )
-            writer.writerow([neutralise(problem.data.get(c, "")) for c in columns] + [why])
+            writer.writerow([neutralise(data.get(c, "")) for c in columns] + [why])
