@@ -244,7 +244,9 @@ class Party(TimeStampedModel):
         """An attribute value in this customer's change history as ``reader`` may see it."""
         from huike.parties import privacy
 
-        definition = AttributeDefinition.objects.filter(code=code).first()
+        if not hasattr(self, "_history_definitions"):  # one query for the whole history
+            self._history_definitions = privacy.definitions_by_code()
+        definition = self._history_definitions.get(code)
         if definition is None:
             return code, "" if value is None else str(value)
         if value is None:

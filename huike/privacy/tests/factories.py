@@ -38,8 +38,8 @@ ALL_PRIVACY = (
 )
 
 READ_PRIVACY = tuple(name for name in ALL_PRIVACY if ".view_" in name)
-# The privacy permissions each shipped role should hold (proposed for huike/accounts/roles.py).
-PROPOSED_ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+# The privacy permissions each shipped role holds (huike/accounts/roles.py).
+SHIPPED_ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "data_protection_officer": ALL_PRIVACY,
     "salesperson": RECORD_CONSENT,
     "service_agent": RECORD_CONSENT,
