@@ -207,6 +207,7 @@ def test_salesperson_records_a_company_and_its_people_and_finds_them_again(
     expect(page.locator("#global-search")).to_be_focused()
     page.keyboard.type("wxm")
     page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"q=wxm"))  # the results page, not the one before
     results = page.locator("main")
     expect(results.get_by_role("link", name=re.compile("王小明"))).to_be_visible()
     expect(results.get_by_role("link", name=re.compile("李静"))).to_have_count(0)
@@ -216,6 +217,7 @@ def test_salesperson_records_a_company_and_its_people_and_finds_them_again(
     expect(page.locator("#global-search")).to_be_focused()
     page.keyboard.type("5678")  # the number he is back to; "1111" is history now
     page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"q=5678"))  # wxm's page also lists him: wait
     expect(results.get_by_role("link", name=re.compile("王小明"))).to_be_visible()
     page.goto(base + "/search/?q=1111")
     expect(page.get_by_text("Nothing matches “1111”.")).to_be_visible()
