@@ -29,6 +29,9 @@ api_v1 = [
     path("", include("huike.core.api.urls")),
     path("", include("huike.privacy.api.urls")),
     path("", include("huike.subjects.api.urls")),
+    path("", include("huike.imports.api.urls")),
+    path("", include("huike.intake.api.urls")),
+    path("", include("huike.webforms.api.urls")),
 ]
 
 urlpatterns = [
@@ -40,6 +43,9 @@ urlpatterns = [
     path("audit/", include("huike.core.urls")),
     path("privacy/requests/", include("huike.subjects.urls")),
     path("privacy/", include("huike.privacy.urls")),
+    path("imports/", include("huike.imports.urls")),
+    path("forms/", include("huike.webforms.urls")),
+    path("f/", include("huike.webforms.public_urls")),
     path("api/v1/", include((api_v1, "api"))),  # type: ignore[arg-type]
     path("api/", RedirectView.as_view(url="/api/v1/docs/", permanent=False)),
     # Django's admin site signs in through Huike's sign-in page (two-factor, lockout, timeouts).

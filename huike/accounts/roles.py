@@ -64,6 +64,18 @@ SUBJECTS_ALL = [
     "subjects.change_retentionrule",
 ]
 SUBJECTS_VIEW = [name for name in SUBJECTS_ALL if ".view_" in name]
+# Public web forms: marketing builds them; privacy roles read the submissions as evidence.
+WEBFORMS_ALL = [
+    "webforms.view_webform",
+    "webforms.add_webform",
+    "webforms.change_webform",
+    "webforms.delete_webform",
+    "webforms.view_submission",
+]
+WEBFORMS_VIEW = ["webforms.view_webform", "webforms.view_submission"]
+# Imports of customer files: start, follow and stop one's own (every one with scope "all").
+IMPORTS_WORK = ["imports.view_importjob", "imports.add_importjob", "imports.change_importjob"]
+IMPORTS_VIEW = ["imports.view_importjob"]
 
 # code: (name, description, scope, is_admin, permission codenames "app.codename")
 DEFAULT_ROLES: dict[str, dict[str, Any]] = {
@@ -90,6 +102,8 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             "parties.view_partyshare",
             "parties.add_partyshare",
             "parties.delete_partyshare",
+            "intake.submit_intake",
+            *IMPORTS_WORK,
         ],
     },
     "salesperson": {
@@ -97,7 +111,13 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
         "description": _("Works their own customers."),
         "record_scope": "own",
         "is_admin": False,
-        "permissions": [*WORK_CUSTOMERS, "parties.view_partyshare", *RECORD_CONSENT],
+        "permissions": [
+            *WORK_CUSTOMERS,
+            "parties.view_partyshare",
+            *RECORD_CONSENT,
+            "intake.submit_intake",
+            *IMPORTS_WORK,
+        ],
     },
     "service_agent": {
         "name": _("Service agent"),
@@ -109,6 +129,7 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             "parties.change_party",
             "parties.add_observation",
             *RECORD_CONSENT,
+            "intake.submit_intake",
         ],
     },
     "marketer": {
@@ -116,7 +137,12 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
         "description": _("Builds segments and campaigns from consenting customers."),
         "record_scope": "all",
         "is_admin": False,
-        "permissions": [*READ_CUSTOMERS, "privacy.view_consentrecord", "privacy.view_purpose"],
+        "permissions": [
+            *READ_CUSTOMERS,
+            "privacy.view_consentrecord",
+            "privacy.view_purpose",
+            *WEBFORMS_ALL,
+        ],
     },
     "analyst": {
         "name": _("Analyst"),
@@ -135,6 +161,7 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
         "permissions": [
             *PRIVACY_ALL,
             *SUBJECTS_ALL,
+            *WEBFORMS_VIEW,
             "core.view_changelog",
             "core.view_accesslog",
             "core.reveal_sensitive",
@@ -143,6 +170,7 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             *READ_CUSTOMERS,
             "parties.change_party",
             "parties.add_observation",
+            *IMPORTS_VIEW,
         ],
     },
     "auditor": {
@@ -153,12 +181,14 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
         "permissions": [
             *PRIVACY_VIEW,
             *SUBJECTS_VIEW,
+            *WEBFORMS_VIEW,
             "core.view_changelog",
             "core.view_accesslog",
             "accounts.view_user",
             "accounts.view_team",
             "accounts.view_role",
             *READ_CUSTOMERS,
+            *IMPORTS_VIEW,
         ],
     },
 }

@@ -6,3 +6,6 @@ class ImportsConfig(AppConfig):
     name = "huike.imports"
     label = "imports"
     verbose_name = _("Imports")
+
+    def ready(self) -> None:
+        from huike.imports import bench  # noqa: F401 (registers the import benchmark)

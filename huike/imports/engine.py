@@ -1,11 +1,16 @@
 """Running an import job: read the file, map each row, match, write in batches with a checkpoint.
 
 Each batch is one transaction that also moves the job's ``checkpoint`` to its last line, so a
-crash loses at most the batch in progress and a restart continues after the checkpoint. Rows are
-written through the customer services (validation, survivorship, search keys, change log,
-suppression list, field-level edit rights), each in a savepoint: one bad row is rejected with its
-reasons and the batch goes on. Every observation's ``source_ref`` names the file's digest and
-line, so importing the same file again skips the rows it already holds.
+crash loses at most the batch in progress and a restart continues after the checkpoint.
+
+A batch is set-based: every row is mapped and checked in memory (validation with the attribute
+definitions read once, field-level edit rights), the suppression list and the exact-match keys
+(external id, e-mail, mobile) are looked up for the whole batch in a handful of queries, and the
+rows that create customers are written together by :mod:`huike.imports.writer`. Rows that add to
+an existing customer go one by one through the customer services (survivorship decides the
+golden values). A bad row is rejected with its reasons and the batch goes on. Every
+observation's ``source_ref`` names the file's digest and line, so importing the same file again
+skips the rows it already holds.
 """
 
 from __future__ import annotations
@@ -13,21 +18,28 @@ from __future__ import annotations
 import hashlib
 import sys
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from huike.imports import presets, reading
+from huike.imports import pipeline, presets, reading, writer
 from huike.imports.models import ImportJob, ImportProblem
-from huike.parties import services
+from huike.imports.prepare import SENSITIVITIES, Plan, Prepared, messages
+from huike.parties import population, services
 from huike.parties.models import GoldenValue, Observation, Party, SearchKey
 from huike.parties.text import normalise_email, normalise_phone
 
-BATCH = 500
+BATCH = 1000
+# SQLite's page cache while importing (KiB, negative as PRAGMA cache_size takes it): big enough
+# that the value indexes stay in memory for a long while, small enough for a 1 GB budget.
+IMPORT_CACHE_KIB = -256 * 1024
 Progress = Callable[[ImportJob], None]
 
 
@@ -102,55 +114,198 @@ def find_match(values: Mapping[str, Any]) -> Party | None:
     return None
 
 
-def _messages(error: ValidationError) -> dict[str, list[str]]:
-    if hasattr(error, "error_dict"):
-        return {key: [str(m) for m in messages] for key, messages in error.message_dict.items()}
-    return {"__all__": [str(m) for m in error.messages]}
+class JobFailed(Exception):
+    """The job cannot start (an unknown consent purpose…): the message says why, translated."""
 
 
-def _process_row(
-    job: ImportJob, line: int, row: dict[str, str], mapping: Any, actor: Any, kind: str
-) -> str:
-    """Import one row; returns what happened: created, updated, skipped, rejected, duplicate."""
-    values, problems = presets.map_row(row, mapping, kind=kind)
-    values = {code: value for code, value in values.items() if str(value).strip()}
-    kind = str(values.pop("kind", "") or kind)
-    name = str(values.pop("name", "") or "").strip()
-    if problems or not name:
-        errors = {"__all__": list(problems)} if problems else {}
-        if not name:
-            errors["name"] = [_("A customer needs a name.")]
-        _problem(job, line, row, errors, ImportProblem.Kind.REJECTED)
-        return "rejected"
-    provenance = services.Provenance(
-        source=job.source, source_ref=row_ref(job, line), consent=job.consent
+@dataclass
+class Context:
+    """What a job reads once: how to prepare its rows, the consent declared for the file, and
+    the set-based writer."""
+
+    job: ImportJob
+    plan: Plan
+    consent: writer.Consent | None
+    writer: writer.Writer
+    seen_before: bool = False
+
+    @classmethod
+    def start(cls, job: ImportJob, mapping: presets.CompiledMapping, kind: str) -> Context:
+        actor = job.created_by
+        consent = declared_consent(job)
+        known = services.definitions()
+        return cls(
+            job=job,
+            plan=Plan(
+                mapping=mapping,
+                kind=kind,
+                known=known,
+                editable={
+                    sensitivity: actor is None or actor.may_edit_field(sensitivity)
+                    for sensitivity in SENSITIVITIES
+                },
+                language=get_language() or settings.LANGUAGE_CODE,
+            ),
+            consent=consent,
+            writer=writer.Writer(
+                actor=actor,
+                source=job.source,
+                consent_text=job.consent,
+                consent=consent,
+                known=known,
+            ),
+            seen_before=_seen_before(job),
+        )
+
+
+def declared_consent(job: ImportJob) -> writer.Consent | None:
+    """The consent-ledger entry the job's ``consent`` ("PURPOSE" or "PURPOSE: EVIDENCE")
+    declares for every customer it writes; None when it names no consent-based purpose.
+
+    Raises :class:`JobFailed` for an unknown purpose, a retired one, or one needing separate
+    consent (notice and evidence) that the declaration cannot give.
+    """
+    from huike.privacy.models import ConsentNotice, Purpose
+
+    code, _sep, evidence = (job.consent or "").partition(":")
+    code = code.strip()
+    evidence = (job.evidence or evidence).strip()
+    if not code:
+        return None
+    purpose = Purpose.objects.filter(code__iexact=code).first()
+    if purpose is None:
+        known = ", ".join(Purpose.objects.filter(is_active=True).values_list("code", flat=True))
+        raise JobFailed(
+            _("Unknown purpose “{code}” in the consent declared. Known purposes: {known}.").format(
+                code=code, known=known
+            )
+        )
+    if not purpose.needs_consent:
+        return None  # another legal basis: stamped on the observations, nothing to grant
+    if not purpose.is_active:
+        raise JobFailed(
+            _("“{purpose}” is retired; consent to it can no longer be given.").format(
+                purpose=purpose
+            )
+        )
+    notice = (
+        ConsentNotice.objects.filter(purpose=purpose, published_at__lte=timezone.now())
+        .order_by("-published_at", "-version")
+        .first()
     )
-    match = None if job.policy == ImportJob.Policy.CREATE else find_match(values)
-    if match is not None and job.policy == ImportJob.Policy.SKIP:
-        return "skipped"
-    if match is not None and job.policy == ImportJob.Policy.REVIEW:
-        _problem(job, line, row, {}, ImportProblem.Kind.REVIEW, party=match)
-        return "duplicate"
+    if purpose.requires_separate_consent and (notice is None or not evidence):
+        raise JobFailed(
+            _(
+                "“{purpose}” needs separate consent: declare it as “{code}: evidence” and "
+                "publish its notice first."
+            ).format(purpose=purpose, code=purpose.code)
+        )
+    return writer.Consent(
+        purpose=purpose,
+        notice=notice,
+        evidence=evidence or _("declared for import “{file}”").format(file=job.original_name),
+        language=get_language() or settings.LANGUAGE_CODE,
+    )
+
+
+def _lookup(model: Any, column: str, values: set[str], **filters: Any) -> dict[str, int]:
+    """``{value: party id}`` for the rows of ``model`` whose ``column`` is one of ``values``
+    (the lowest party id when several share one)."""
+    found: dict[str, int] = {}
+    wanted = sorted(values)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = (
+            model.objects.filter(**filters, **{f"{column}__in": chunk})
+            .order_by("party_id")
+            .values_list(column, "party_id")
+        )
+        for value, party_id in rows:
+            found.setdefault(value, party_id)
+    return found
+
+
+def find_matches(keys: list[tuple[str, str, str]]) -> list[int | None]:
+    """:func:`find_match` for many rows in three queries: each row's matching party id, given
+    its (external id, normalised e-mail, E.164 mobile)."""
+    externals = _lookup(
+        GoldenValue,
+        "value_text",
+        {k[0] for k in keys if k[0]},
+        attribute__code="external_id",
+    )
+    emails = _lookup(SearchKey, "value", {k[1] for k in keys if k[1]}, kind=SearchKey.Kind.EMAIL)
+    mobiles = _lookup(
+        GoldenValue, "value_text", {k[2] for k in keys if k[2]}, attribute__code="mobile"
+    )
+    return [
+        externals.get(external) or emails.get(email) or mobiles.get(mobile)
+        for external, email, mobile in keys
+    ]
+
+
+def _suppressed(prepared: list[Prepared]) -> list[dict[str, list[str]]]:
+    """For each row, the suppression-list errors it gets (one query for the batch)."""
+    pairs = {pair for item in prepared for pair in item.contacts.values()}
+    if not pairs:
+        return [{} for _item in prepared]
+    from huike.subjects.suppression import on_list
+
+    live = on_list(pairs)
+    message = str(services.SUPPRESSED)
+    return [
+        {code: [message] for code, pair in item.contacts.items() if pair in live}
+        for item in prepared
+    ]
+
+
+def _grant(context: Context, party: Party) -> None:
+    """The declared consent for a customer the row was added to (new ones get theirs from
+    the writer, in bulk)."""
+    consent = context.consent
+    if consent is None:
+        return
+    from huike.privacy.models import Channel
+    from huike.privacy.services import grant
+
+    grant(
+        party,
+        consent.purpose,
+        actor=context.job.created_by,
+        notice=consent.notice,
+        channel=Channel.IMPORT,
+        evidence=consent.evidence,
+        language=consent.language,
+    )
+
+
+def _add_to(context: Context, item: Prepared, party: Party | None) -> str:
+    """Add a row to the customer it matches (or create it, when what it matched was a row of
+    the same batch that turned out invalid), one row at a time through the services."""
+    job = context.job
+    actor = job.created_by
+    provenance = services.Provenance(
+        source=job.source, source_ref=row_ref(job, item.line), consent=job.consent
+    )
+    outcome = "updated" if party is not None else "created"
     try:
         with transaction.atomic():
-            if job.dry_run:
-                services.check_suppression(values)
-                services.validate_values(kind, {services.NAME: name, **values})
-            elif match is not None:
-                services.record_observations(match, values, actor=actor, provenance=provenance)
+            if party is not None:
+                services.record_observations(party, item.values, actor=actor, provenance=provenance)
             else:
-                services.create_party(
+                party = services.create_party(
                     actor=actor,
-                    kind=kind,
-                    name=name,
-                    attributes=values,
+                    kind=item.kind,
+                    name=item.name,
+                    attributes=item.values,
                     provenance=provenance,
                     owner=actor if getattr(actor, "is_authenticated", False) else None,
                 )
+            _grant(context, party)
     except ValidationError as error:
-        _problem(job, line, row, _messages(error), ImportProblem.Kind.REJECTED)
+        _problem(job, item.line, item.row, messages(error), ImportProblem.Kind.REJECTED)
         return "rejected"
-    return "updated" if match is not None else "created"
+    return outcome
 
 
 def _problem(
@@ -176,23 +331,97 @@ def _problem(
     )
 
 
-def _commit(
-    job: ImportJob, batch: list[tuple[int, dict[str, str]]], mapping: Any, kind: str
-) -> None:
-    actor = job.created_by
-    refs = {row_ref(job, line): line for line, _row in batch}
-    already = set(
-        Observation.objects.filter(source=job.source, source_ref__in=list(refs)).values_list(
-            "source_ref", flat=True
-        )
+def _seen_before(job: ImportJob) -> bool:
+    """Whether another import of the same file may have written rows already (then each
+    batch looks its rows up by ``source_ref``; a file imported for the first time skips that)."""
+    return (
+        ImportJob.objects.filter(digest=job.digest, dry_run=False)
+        .exclude(pk=job.pk)
+        .exclude(rows_done=0)
+        .exists()
     )
+
+
+def _commit(context: Context, batch: list[tuple[int, dict[str, str]]], results: list[Any]) -> None:
+    """Import one prepared batch in one transaction that also moves the checkpoint to its
+    last line."""
+    job = context.job
+    policy = job.policy
     counts = {"created": 0, "updated": 0, "skipped": 0, "rejected": 0, "duplicate": 0}
     with transaction.atomic():
-        for line, row in batch:
-            if row_ref(job, line) in already:
+        already: set[str] = set()
+        if context.seen_before:
+            refs = [row_ref(job, line) for line, _row in batch]
+            already = set(
+                Observation.objects.filter(source_ref__in=refs, source=job.source).values_list(
+                    "source_ref", flat=True
+                )
+            )
+        prepared: list[Prepared] = []
+        for result in results:
+            if already and row_ref(job, result.line) in already:
                 counts["skipped"] += 1  # imported before: the same file again
+            elif isinstance(result, Prepared):
+                prepared.append(result)
+            else:
+                _problem(job, result.line, result.row, result.errors, ImportProblem.Kind.REJECTED)
+                counts["rejected"] += 1
+        accepted = []
+        for item, errors in zip(prepared, _suppressed(prepared), strict=True):
+            if errors:
+                _problem(job, item.line, item.row, errors, ImportProblem.Kind.REJECTED)
+                counts["rejected"] += 1
+            else:
+                accepted.append(item)
+        matches: list[int | None] = (
+            [None] * len(accepted)
+            if policy == ImportJob.Policy.CREATE
+            else find_matches([item.keys for item in accepted])
+        )
+        # Only customers the importer may see are matched: a row matching someone else's
+        # customer creates the importer's own (identity resolution finds the pair later).
+        actor = job.created_by
+        candidates = Party.objects.all() if actor is None else Party.objects.visible_to(actor)
+        parties = candidates.in_bulk([pk for pk in matches if pk is not None])
+        new: list[Prepared] = []
+        later: list[tuple[Prepared, Party | None]] = []  # one by one, after the new ones
+        pending: set[str] = set()  # match keys of this batch's new customers
+        for item, match in zip(accepted, matches, strict=True):
+            party = parties.get(match) if match is not None else None
+            keys = {f"{i}:{key}" for i, key in enumerate(item.keys) if key}
+            if party is None and policy != ImportJob.Policy.CREATE and keys & pending:
+                later.append((item, None))  # matches a customer this batch creates
                 continue
-            counts[_process_row(job, line, row, mapping, actor, kind)] += 1
+            if party is None:
+                pending |= keys
+                new.append(item)
+            elif policy == ImportJob.Policy.SKIP:
+                counts["skipped"] += 1
+            elif policy == ImportJob.Policy.REVIEW:
+                _problem(job, item.line, item.row, {}, ImportProblem.Kind.REVIEW, party=party)
+                counts["duplicate"] += 1
+            else:
+                later.append((item, party))
+        counts["created"] += len(new)
+        if job.dry_run:
+            outcome = {"skip": "skipped", "review": "duplicate"}.get(str(policy), "updated")
+            for _item, party in later:
+                counts["updated" if party is not None else outcome] += 1
+        else:
+            context.writer.write(new, [row_ref(job, item.line) for item in new])
+            for item, party in later:
+                if party is None:  # the customer this batch created for an earlier row
+                    party = find_match({services.NAME: item.name, **item.values})
+                    if party is not None and policy == ImportJob.Policy.SKIP:
+                        counts["skipped"] += 1
+                        continue
+                    if party is not None and policy == ImportJob.Policy.REVIEW:
+                        _problem(
+                            job, item.line, item.row, {}, ImportProblem.Kind.REVIEW, party=party
+                        )
+                        counts["duplicate"] += 1
+                        continue
+                counts[_add_to(context, item, party)] += 1
         job.created += counts["created"]
         job.updated += counts["updated"]
         job.skipped += counts["skipped"]
@@ -208,6 +437,7 @@ def run(job: ImportJob, *, progress: Progress | None = None, batch_size: int = B
     job.status = ImportJob.Status.RUNNING
     job.started_at = job.started_at or timezone.now()
     job.save()
+    workers: pipeline.Inline | pipeline.Workers | None = None
     try:
         table = reading.open_table(
             job.path, name=job.original_name, encoding=job.encoding or None, max_bytes=sys.maxsize
@@ -216,7 +446,7 @@ def run(job: ImportJob, *, progress: Progress | None = None, batch_size: int = B
         mapping, kind = resolve_mapping(table.header, job, services.definitions().keys())
         job.mapping = mapping
         job.save()
-        compiled = presets.compile_mapping(mapping)
+        context = Context.start(job, presets.compile_mapping(mapping), kind)
 
         def broken(skipped: reading.Skipped) -> None:  # a record the reader could not read
             if skipped.line > job.checkpoint:
@@ -227,30 +457,49 @@ def run(job: ImportJob, *, progress: Progress | None = None, batch_size: int = B
                     {"__all__": [str(skipped.message)]},
                     ImportProblem.Kind.REJECTED,
                 )
+                job.rejected += 1
 
+        def commit_next() -> bool:
+            """Commit the oldest batch in flight; False when the job was cancelled."""
+            assert workers is not None
+            batch, results = workers.next()
+            _commit(context, batch, results)
+            job.progress = table.progress()
+            if progress:
+                progress(job)
+            if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+                job.status = ImportJob.Status.CANCELLED
+                return False
+            return True
+
+        workers = pipeline.start(context.plan, job.size or Path(job.path).stat().st_size)
         batch: list[tuple[int, dict[str, str]]] = []
-        with table:
+        going = True
+        with table, population.bulk_load(DEFAULT_DB_ALIAS, IMPORT_CACHE_KIB):
             for line, row in table.rows(on_skip=broken):
                 if line <= job.checkpoint:
                     continue
                 batch.append((line, row))
                 if len(batch) >= batch_size:
-                    _commit(job, batch, compiled, kind)
+                    workers.submit(batch)
                     batch = []
-                    job.progress = table.progress()
-                    if progress:
-                        progress(job)
-                    if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
-                        job.status = ImportJob.Status.CANCELLED
+                    if workers.full() and not commit_next():
+                        going = False
                         break
-            else:
+            if going:
                 if batch:
-                    _commit(job, batch, compiled, kind)
+                    workers.submit(batch)
+                while len(workers) and going:
+                    going = commit_next()
+            if going:
                 job.status = ImportJob.Status.DONE
                 job.progress = 1.0
-    except reading.ReadError as error:
+    except (reading.ReadError, JobFailed) as error:
         job.status = ImportJob.Status.FAILED
         job.error = str(error)
+    finally:
+        if workers is not None:
+            workers.close()
     job.finished_at = timezone.now()
     job.save()
     if progress:

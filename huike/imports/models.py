@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from huike.core.models import ScopedQuerySet
+
+
+class ImportJobQuerySet(ScopedQuerySet):
+    """Jobs a user may see: the ones they started, or all of them when their role's record
+    scope is "all" (``owner_field``; there is no team or region scope for jobs)."""
 
 
 class ImportJob(models.Model):
@@ -73,6 +83,18 @@ class ImportJob(models.Model):
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
+    evidence = models.CharField(_("consent evidence"), max_length=500, blank=True)
+    header = models.JSONField(_("header row"), default=list, blank=True)
+    queued_at = models.DateTimeField(
+        _("queued"),
+        null=True,
+        blank=True,
+        help_text=_("Empty while the columns are still being mapped on the import page."),
+    )
+    heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
+    owner_field = "created_by"
 
     class Meta:
         verbose_name = _("import")
@@ -81,6 +103,32 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A cancel asked for meanwhile (by the page or the API, in another process) is never
+        # undone by the worker saving its older copy of the job.
+        update_fields = kwargs.get("update_fields")
+        if (
+            self.pk
+            and not self.cancel_requested
+            and (update_fields is None or "cancel_requested" in update_fields)
+        ):
+            self.cancel_requested = ImportJob.objects.filter(
+                pk=self.pk, cancel_requested=True
+            ).exists()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("imports:importjob", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.CANCELLED)
+
+    @property
+    def is_draft(self) -> bool:
+        """Uploaded, columns not yet confirmed (the mapping step of the import page)."""
+        return self.status == self.Status.PENDING and self.queued_at is None
 
     def summary(self) -> dict[str, int | str | bool]:
         return {
@@ -127,3 +175,41 @@ class ImportProblem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} #{self.line}"
+
+
+class ImportMapping(models.Model):
+    """How the columns of one kind of file were mapped last time, per source: the import page
+    offers it again when a file with the same header comes from the same source.
+
+    ``signature`` is the SHA-256 of the header row normalised (NFKC, case-folded, spaces
+    collapsed, in order); ``mapping`` is ``{column: spec or None}`` with specs as the engine
+    reads them (``"mobile:phone"``: attribute and transform; ``None``: ignored).
+    """
+
+    source = models.CharField(_("source"), max_length=30)
+    signature = models.CharField(_("header signature"), max_length=64)
+    header = models.JSONField(_("header row"), default=list)
+    mapping = models.JSONField(_("column mapping"), default=dict)
+    preset = models.CharField(_("preset"), max_length=40, blank=True)
+    party_kind = models.CharField(_("kind of customer"), max_length=12, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("saved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("saved at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("remembered column mapping")
+        verbose_name_plural = _("remembered column mappings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "signature"], name="imports_mapping_source_signature"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.signature[:12]}"

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from django.db import connection
@@ -87,9 +88,19 @@ def compare(name: str, measured: list[float], baseline: list[float]) -> list[Mea
 
 @contextmanager
 def scratch_database() -> Iterator[None]:
-    """A fresh test database for the run, dropped afterwards."""
+    """A fresh test database for the run, dropped afterwards.
+
+    On SQLite it is a file (``var/bench/scratch.sqlite3``), not Django's in-memory test
+    database: an installation writes to disk, and an in-memory database would count its whole
+    size as the process's memory.
+    """
+    from django.conf import settings
     from django.test.utils import setup_test_environment, teardown_test_environment
 
+    if connection.vendor == "sqlite":
+        folder = Path(settings.VAR_DIR) / "bench"
+        folder.mkdir(parents=True, exist_ok=True)
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = str(folder / "scratch.sqlite3")
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:

@@ -924,6 +924,19 @@ _TEMPLATE: dict[str, list[dict[str, Any]]] = {
     ],
     "other": [
         _attribute(
+            "notes",
+            "备注",
+            "Notes",
+            applies_to=BOTH,
+            sensitivity=PERSONAL,
+            reevaluate_days=NEVER,
+            data_type="long_text",
+            survivorship=MOST_RECENT,
+            help_zh="其他系统或名片上的备注；导入时“备注/Notes”列写到这里。",
+            help_en="Remarks from another system or a business card; imports put “Notes” "
+            "columns here.",
+        ),
+        _attribute(
             "external_id",
             "外部系统编号",
             "External ID",

@@ -437,8 +437,14 @@ class Observation(models.Model):
     removes observations, and it leaves a tombstone in the change log.
     """
 
+    # No index of its own: the (party, attribute, -collected_at) index serves it (imports write
+    # millions of observations, and each index costs every one of them).
     party = models.ForeignKey(
-        Party, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="observations"
+        Party,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="observations",
+        db_index=False,
     )
     attribute = models.ForeignKey(
         AttributeDefinition,
@@ -479,14 +485,21 @@ class GoldenValue(models.Model):
     """The value that survived for one attribute of one party, and the observation it came
     from. ``confirmed_at`` is when the value was last observed or confirmed (freshness)."""
 
+    # Without indexes of their own: the unique (party, attribute) and the (attribute,
+    # value_text) indexes serve them.
     party = models.ForeignKey(
-        Party, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="golden_values"
+        Party,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="golden_values",
+        db_index=False,
     )
     attribute = models.ForeignKey(
         AttributeDefinition,
         verbose_name=_("attribute"),
         on_delete=models.CASCADE,
         related_name="golden_values",
+        db_index=False,
     )
     value = models.JSONField(_("value"))
     value_text = models.CharField(_("value as text"), max_length=500, blank=True)

@@ -693,7 +693,7 @@ def generate(seed: int, index: int, refs: References) -> PartySpec:
 
 
 @functools.lru_cache(maxsize=300_000)
-def _pinyin(name: str) -> str:
+def pinyin_of(name: str) -> str:
     return text.pinyin_display(name)[:400]
 
 
@@ -708,7 +708,7 @@ def search_keys(
 # --- writing ------------------------------------------------------------------------------
 
 
-class _Table:
+class Table:
     """Multi-row inserts into one model's table: ``executemany`` or PostgreSQL ``COPY``."""
 
     def __init__(self, model: type[Model], fields: Sequence[str]) -> None:
@@ -731,7 +731,7 @@ class _Table:
         cursor.executemany(sql, rows)
 
 
-def _reserve_ids(cursor: Any, vendor: str, model: type[Model], count: int) -> list[int]:
+def reserve_ids(cursor: Any, vendor: str, model: type[Model], count: int) -> list[int]:
     """``count`` fresh primary keys of ``model``'s table (call inside the write transaction)."""
     table = model._meta.db_table
     if vendor == "postgresql":
@@ -750,23 +750,23 @@ def _reserve_ids(cursor: Any, vendor: str, model: type[Model], count: int) -> li
     return list(range(start, start + count))
 
 
-PARTY = _Table(
+PARTY = Table(
     Party,
     "id kind name pinyin owner team stage nature region industry first_deal_date notes golden "
     "version processing_restricted created_at updated_at".split(),
 )
-OBSERVATION = _Table(
+OBSERVATION = Table(
     Observation,
     "id party attribute value value_text source source_ref collector collector_name "
     "collected_at recorded_at consent confidence note".split(),
 )
-GOLDEN = _Table(
+GOLDEN = Table(
     GoldenValue,
     "party attribute value value_text observation confirmed_at stale_at".split(),
 )
-SEARCH_KEY = _Table(SearchKey, ["party", "kind", "value"])
-PARTY_TAG = _Table(Party.tags.through, ["party", "tag"])
-CHANGE = _Table(
+SEARCH_KEY = Table(SearchKey, ["party", "kind", "value"])
+PARTY_TAG = Table(Party.tags.through, ["party", "tag"])
+CHANGE = Table(
     ChangeLog,
     "timestamp actor actor_name action content_type object_id object_repr message changes "
     "remote_addr".split(),
@@ -818,13 +818,13 @@ def write(
     tag_rows: list[Row] = []
     change_rows: list[Row] = []
     with transaction.atomic(using=using), connection.cursor() as cursor:
-        party_ids = _reserve_ids(cursor, vendor, Party, len(specs))
+        party_ids = reserve_ids(cursor, vendor, Party, len(specs))
         observation_ids = iter(
-            _reserve_ids(cursor, vendor, Observation, sum(len(s.values) for s in specs))
+            reserve_ids(cursor, vendor, Observation, sum(len(s.values) for s in specs))
         )
         for spec, party_id in zip(specs, party_ids, strict=True):
             golden = spec.golden
-            pinyin = _pinyin(spec.name)
+            pinyin = pinyin_of(spec.name)
             when = adapt(spec.created_at)
             fields = spec.party_fields()
             party_rows.append(
@@ -956,7 +956,7 @@ def populate(
     result = Result()
     began = time.perf_counter()
     source_ref = f"population:{seed}"
-    with _bulk_load(using):
+    with bulk_load(using):
         for batch_start in range(start, start + count, batch_size):
             batch_end = min(batch_start + batch_size, start + count)
             specs = [generate(seed, index, refs) for index in range(batch_start, batch_end)]
@@ -972,7 +972,7 @@ def populate(
 
 
 @contextlib.contextmanager
-def _bulk_load(using: str) -> Iterator[None]:
+def bulk_load(using: str, cache_kib: int = BULK_CACHE_KIB) -> Iterator[None]:
     """On SQLite, a page cache of up to 1 GiB while loading: the indexes on values (search
     keys, golden values) take rows in random order, and SQLite's default 2 MB cache makes every
     insert a disk read once they outgrow it (a third of the speed by 100k parties)."""
@@ -983,7 +983,7 @@ def _bulk_load(using: str) -> Iterator[None]:
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA cache_size")
         previous = cursor.fetchone()[0]
-        cursor.execute(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
+        cursor.execute(f"PRAGMA cache_size = {int(cache_kib)}")
     try:
         yield
     finally:
@@ -993,7 +993,7 @@ def _bulk_load(using: str) -> Iterator[None]:
 
 def clear_caches() -> None:
     """Forget the names, brands and phone checks remembered while generating."""
-    for cache in (_pinyin, _brand_pinyin, _valid_phone, services.name_search_keys):
+    for cache in (pinyin_of, _brand_pinyin, _valid_phone, services.name_search_keys, text._tokens):
         cache.cache_clear()
 
 

@@ -101,6 +101,9 @@ class Provenance:
     consent: str = ""
     confidence: float = 1.0
     note: str = ""
+    # Who collected the values when no signed-in user did (a web form's name); default: the
+    # actor's username, else "system".
+    collector_name: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -116,13 +119,17 @@ def definitions(codes: Iterable[str] | None = None) -> dict[str, AttributeDefini
 
 
 def validate_values(
-    kind: str, values: Mapping[str, Any]
+    kind: str,
+    values: Mapping[str, Any],
+    known: Mapping[str, AttributeDefinition] | None = None,
 ) -> list[tuple[AttributeDefinition, Any, str]]:
     """Coerce every value; raise one ValidationError keyed by attribute code if any fails.
 
-    Blank values are skipped (an empty form field adds no observation).
+    Blank values are skipped (an empty form field adds no observation). ``known`` (code →
+    definition, e.g. every definition read once by a bulk import) saves the query.
     """
-    known = definitions(values)
+    if known is None:
+        known = definitions(values)
     errors: dict[str, list[str]] = {}
     cleaned = []
     for code, raw in values.items():
@@ -185,6 +192,13 @@ def check_assignment(actor: Any, owner: Any = None, team: Any = None) -> None:
         raise ValidationError(errors)
 
 
+SUPPRESSED = gettext_lazy(
+    "This contact belongs to a person whose data was erased at their request; it is on the "
+    "suppression list. A data-protection officer can release it if the person asks to be "
+    "recorded again."
+)
+
+
 def check_suppression(values: Mapping[str, Any]) -> None:
     """Refuse contact points of people who were erased (the suppression list), so that no
     import, form or API call re-creates them silently. A data-protection officer releases an
@@ -198,18 +212,7 @@ def check_suppression(values: Mapping[str, Any]) -> None:
     contact = {code: raw for code, raw in values.items() if not is_blank(raw)}
     refused = is_suppressed(contact) if contact else []
     if refused:
-        raise ValidationError(
-            {
-                code: [
-                    _(
-                        "This contact belongs to a person whose data was erased at their request; "
-                        "it is on the suppression list. A data-protection officer can release it "
-                        "if the person asks to be recorded again."
-                    )
-                ]
-                for code in refused
-            }
-        )
+        raise ValidationError({code: [str(SUPPRESSED)] for code in refused})
 
 
 @transaction.atomic
@@ -298,7 +301,9 @@ def _observe(
                 source=provenance.source[:30],
                 source_ref=provenance.source_ref[:200],
                 collector=actor if is_user else None,
-                collector_name=(actor.get_username() if is_user else "system")[:150],
+                collector_name=(
+                    provenance.collector_name or (actor.get_username() if is_user else "system")
+                )[:150],
                 collected_at=when,
                 consent=provenance.consent[:200],
                 confidence=provenance.confidence,

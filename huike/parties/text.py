@@ -148,8 +148,11 @@ class _Token:
     is_han: bool
 
 
-def _tokens(text: str) -> list[_Token]:
-    """Han characters one by one and other letter/digit runs as words; punctuation dropped."""
+@functools.lru_cache(maxsize=100_000)
+def _tokens(text: str) -> tuple[_Token, ...]:
+    """Han characters one by one and other letter/digit runs as words; punctuation dropped.
+
+    Remembered per text: a name's pinyin display and its search keys both read it."""
     pieces: list[tuple[str, bool]] = []
     word: list[str] = []
     for char in _nfkc(text):
@@ -177,7 +180,7 @@ def _tokens(text: str) -> list[_Token]:
         else:
             tokens.extend(_Token(word, word.casefold(), False) for word in texts)
     _apply_surname_reading(tokens)
-    return tokens
+    return tuple(tokens)
 
 
 def _han_readings(run: str) -> list[str]:

@@ -89,6 +89,8 @@ INSTALLED_APPS = [
     "huike.subjects",
     "huike.imports",
     "huike.ops",
+    "huike.intake",
+    "huike.webforms",
 ]
 
 MIDDLEWARE = [
@@ -235,6 +237,13 @@ OUTBOUND_TIMEOUT_SECONDS = env_int("OUTBOUND_TIMEOUT_SECONDS", 10)
 OUTBOUND_MAX_BYTES = env_int("OUTBOUND_MAX_BYTES", 10 * 1024 * 1024)
 # Largest file accepted by uploads (imports), checked before the file is read.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
+# Public web forms (huike.webforms): posts per address and form, largest post, fastest and
+# oldest page accepted, and how long an e-mailed confirmation link works.
+WEBFORM_RATE = env("WEBFORM_RATE", "10/10m")
+WEBFORM_MAX_BYTES = env_int("WEBFORM_MAX_BYTES", 64 * 1024)
+WEBFORM_MIN_SECONDS = env_int("WEBFORM_MIN_SECONDS", 2)
+WEBFORM_TOKEN_MAX_AGE = env_int("WEBFORM_TOKEN_MAX_AGE", 24 * 3600)
+WEBFORM_CONFIRM_HOURS = env_int("WEBFORM_CONFIRM_HOURS", 72)
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = env("LANGUAGE_CODE", "zh-hans")
@@ -340,6 +349,8 @@ SPECTACULAR_SETTINGS = {
         "SubjectRequestKindEnum": "huike.subjects.models.SubjectRequest.Kind",
         "SubjectRequestChannelEnum": "huike.subjects.models.SubjectRequest.Channel",
         "IdentityMethodEnum": "huike.subjects.models.SubjectRequest.IdentityMethod",
+        "PartyKindEnum": "huike.parties.models.Party.Kind",
+        "ImportPolicyEnum": "huike.imports.models.ImportJob.Policy",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
@@ -386,6 +397,12 @@ BACKUP_KEEP = env_int("BACKUP_KEEP", 14)
 
 # Idempotency keys are replayed for this long.
 IDEMPOTENCY_TTL = timedelta(hours=24)
+
+# --- Imports ----------------------------------------------------------------------------------
+# Worker processes that prepare the next batches of a large import while the job writes this
+# one (huike/imports/pipeline.py); files under IMPORT_WORKERS_MIN_BYTES are prepared in-process.
+IMPORT_WORKERS = env_int("IMPORT_WORKERS", min(2, max(0, (os.cpu_count() or 1) - 1)))
+IMPORT_WORKERS_MIN_BYTES = env_int("IMPORT_WORKERS_MIN_BYTES", 8 * 1024 * 1024)
 # The worker counts as alive when its heartbeat is younger than this.
 WORKER_HEARTBEAT_MAX_AGE = timedelta(minutes=3)
 

@@ -108,6 +108,12 @@ def is_suppressed(values: Mapping[str, Any]) -> list[str]:
     return [code for code, pair in wanted.items() if pair in live]
 
 
+def on_list(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The ``(kind, digest)`` pairs among ``pairs`` that are on the list (one query): how an
+    import checks a whole batch, its digests computed with :func:`digest`."""
+    return _live(pairs)
+
+
 def candidates(raw: str) -> set[tuple[str, str]]:
     """Every (kind, normalised value) a free-text contact could be: an e-mail, a phone number
     or an identity number (the "check a contact" box does not know which was typed)."""

@@ -58,6 +58,7 @@ def test_me_describes_the_caller_with_role_and_permissions(
         "accounts.view_user",
         "core.view_accesslog",
         "core.view_changelog",
+        "imports.view_importjob",
         "parties.view_attributedefinition",
         "parties.view_goldenvalue",
         "parties.view_observation",
@@ -71,6 +72,8 @@ def test_me_describes_the_caller_with_role_and_permissions(
         "subjects.view_retentionrule",
         "subjects.view_subjectrequest",
         "subjects.view_suppressionentry",
+        "webforms.view_submission",
+        "webforms.view_webform",
     ]
 
 
@@ -81,9 +84,13 @@ def test_me_for_a_salesperson_lists_only_the_permissions_to_work_customers(
 
     assert body["role"] == "salesperson"
     assert body["record_scope"] == "own"
-    # Customer work and recording consent only: nothing about users, teams, roles or the
-    # change log, and no deleting customers.
+    # Customer work, imports and recording consent only: nothing about users, teams, roles or
+    # the change log, and no deleting customers.
     assert body["permissions"] == [
+        "imports.add_importjob",
+        "imports.change_importjob",
+        "imports.view_importjob",
+        "intake.submit_intake",
         "parties.add_observation",
         "parties.add_party",
         "parties.add_relationship",

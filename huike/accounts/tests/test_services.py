@@ -524,7 +524,11 @@ def test_shipped_roles_hold_their_permissions_after_migrate() -> None:
         "parties.delete_relationship",
     }
     record_consent = {"privacy.view_consentrecord", "privacy.add_consentrecord"}
+    run_imports = {"imports.view_importjob", "imports.add_importjob", "imports.change_importjob"}
     assert held("auditor") == {
+        "imports.view_importjob",
+        "webforms.view_webform",
+        "webforms.view_submission",
         "core.view_changelog",
         "core.view_accesslog",
         "accounts.view_user",
@@ -549,10 +553,15 @@ def test_shipped_roles_hold_their_permissions_after_migrate() -> None:
         "parties.view_partyshare",
         "parties.add_partyshare",
         "parties.delete_partyshare",
+        "intake.submit_intake",
         *record_consent,
         *work_customers,
+        *run_imports,
     }
-    assert held("salesperson") == work_customers | record_consent | {"parties.view_partyshare"}
+    assert held("salesperson") == work_customers | record_consent | run_imports | {
+        "parties.view_partyshare",
+        "intake.submit_intake",
+    }
     dpo = held("data_protection_officer")
     assert {"subjects.erase_party", "subjects.export_subject", "core.reveal_sensitive"} <= dpo
     assert {"privacy.change_purpose", "core.view_accesslog"} <= dpo

@@ -45,7 +45,15 @@ class Command(TranslatedCommand):
         parser.add_argument(
             "--consent",
             default="",
-            help=gettext_lazy("the consent basis declared for the file (purpose: evidence)"),
+            help=gettext_lazy(
+                "the consent declared for the file: a purpose's code, optionally followed by "
+                "': evidence' (consent-based purposes are written to the consent ledger)"
+            ),
+        )
+        parser.add_argument(
+            "--evidence",
+            default="",
+            help=gettext_lazy("what proves the consent (e.g. where the signed forms are kept)"),
         )
         parser.add_argument(
             "--policy",
@@ -98,6 +106,7 @@ class Command(TranslatedCommand):
             mapping=mapping,
             source=options["source"][:30] or "import",
             consent=options["consent"][:200],
+            evidence=options["evidence"][:500],
             policy=options["policy"],
             party_kind=options["kind"],
             dry_run=options["dry_run"],
