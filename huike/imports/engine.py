@@ -348,6 +348,13 @@ def _commit(context: Context, batch: list[tuple[int, dict[str, str]]], results: 
     job = context.job
     policy = job.policy
     counts = {"created": 0, "updated": 0, "skipped": 0, "rejected": 0, "duplicate": 0}
+    flagged: set[int] = set()  # lines skipped, rejected or queued: no warning for them
+
+    def count(item: Prepared, outcome: str) -> None:
+        counts[outcome] += 1
+        if outcome != "created" and outcome != "updated":
+            flagged.add(item.line)
+
     with transaction.atomic():
         already: set[str] = set()
         if context.seen_before:
@@ -370,7 +377,7 @@ def _commit(context: Context, batch: list[tuple[int, dict[str, str]]], results: 
         for item, errors in zip(prepared, _suppressed(prepared), strict=True):
             if errors:
                 _problem(job, item.line, item.row, errors, ImportProblem.Kind.REJECTED)
-                counts["rejected"] += 1
+                count(item, "rejected")
             else:
                 accepted.append(item)
         matches: list[int | None] = (
@@ -396,32 +403,37 @@ def _commit(context: Context, batch: list[tuple[int, dict[str, str]]], results: 
                 pending |= keys
                 new.append(item)
             elif policy == ImportJob.Policy.SKIP:
-                counts["skipped"] += 1
+                count(item, "skipped")
             elif policy == ImportJob.Policy.REVIEW:
                 _problem(job, item.line, item.row, {}, ImportProblem.Kind.REVIEW, party=party)
-                counts["duplicate"] += 1
+                count(item, "duplicate")
             else:
                 later.append((item, party))
         counts["created"] += len(new)
         if job.dry_run:
             outcome = {"skip": "skipped", "review": "duplicate"}.get(str(policy), "updated")
-            for _item, party in later:
-                counts["updated" if party is not None else outcome] += 1
+            for item, party in later:
+                count(item, "updated" if party is not None else outcome)
         else:
             context.writer.write(new, [row_ref(job, item.line) for item in new])
             for item, party in later:
                 if party is None:  # the customer this batch created for an earlier row
                     party = find_match({services.NAME: item.name, **item.values})
                     if party is not None and policy == ImportJob.Policy.SKIP:
-                        counts["skipped"] += 1
+                        count(item, "skipped")
                         continue
                     if party is not None and policy == ImportJob.Policy.REVIEW:
                         _problem(
                             job, item.line, item.row, {}, ImportProblem.Kind.REVIEW, party=party
                         )
-                        counts["duplicate"] += 1
+                        count(item, "duplicate")
                         continue
-                counts[_add_to(context, item, party)] += 1
+                count(item, _add_to(context, item, party))
+        for item in accepted:
+            if item.warnings and item.line not in flagged:
+                _problem(
+                    job, item.line, item.row, {"__all__": item.warnings}, ImportProblem.Kind.WARNING
+                )
         job.created += counts["created"]
         job.updated += counts["updated"]
         job.skipped += counts["skipped"]

@@ -155,6 +155,7 @@ class ImportProblem(models.Model):
     class Kind(models.TextChoices):
         REJECTED = "rejected", _("Rejected")
         REVIEW = "review", _("Matches a customer")
+        WARNING = "warning", _("Imported without some values")
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="problems")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)

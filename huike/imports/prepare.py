@@ -65,6 +65,9 @@ class Prepared:
     party_name: str  # the golden name, as the customer is called
     pinyin: str
     search_keys: list[tuple[str, str]]
+    # Values left out (``presets.Notice``: "Birthday: “--05-30” has no year."): the rest of the
+    # row is imported and the row listed as a warning.
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -86,7 +89,10 @@ def prepare(plan: Plan, line: int, row: dict[str, str]) -> Prepared | Rejected:
     values = {code: value for code, value in values.items() if str(value).strip()}
     kind = str(values.pop("kind", "") or plan.kind)
     name = str(values.pop(services.NAME, "") or "").strip()
-    errors: dict[str, list[str]] = {"__all__": list(problems)} if problems else {}
+    notices = [problem for problem in problems if isinstance(problem, presets.Notice)]
+    errors: dict[str, list[str]] = (
+        {"__all__": list(problems)} if len(notices) < len(problems) else {}
+    )
     if not name:
         errors["name"] = [_("A customer needs a name.")]
     if errors:
@@ -116,6 +122,7 @@ def prepare(plan: Plan, line: int, row: dict[str, str]) -> Prepared | Rejected:
         stored.append((definition.code, json.dumps(sealed), sealed_text))
     party_name = str(golden.get(services.NAME) or name)[:200]
     return Prepared(
+        warnings=[str(notice) for notice in notices],
         line=line,
         row=row,
         kind=kind,

@@ -48,6 +48,7 @@ from huike.imports.transforms import (
     ORGANIZATION,
     PERSON,
     TRANSFORMS,
+    LeftOut,
     Transform,
     first_nonempty,
     format_address,
@@ -113,7 +114,8 @@ def check_mapping(mapping: Mapping[str, str | None], known_codes: Iterable[str])
         try:
             target, _transform = parse_target(spec)
         except ValueError as error:
-            problems.append(_("{column}: {problem}").format(column=column, problem=error))
+            problem = _("{column}: {problem}").format(column=column, problem=error)
+            problems.append(Notice(problem) if isinstance(error, LeftOut) else problem)
             continue
         if target not in known:
             problems.append(
@@ -224,7 +226,8 @@ def map_row(
         try:
             value = party_kind(row.get(column) or "")
         except ValueError as error:
-            problems.append(_("{column}: {problem}").format(column=column, problem=error))
+            problem = _("{column}: {problem}").format(column=column, problem=error)
+            problems.append(Notice(problem) if isinstance(error, LeftOut) else problem)
             continue
         if value and not kind_found:
             row_kind, kind_found = value, True
@@ -242,7 +245,8 @@ def map_row(
         try:
             value = definition.function(raw) if definition and definition.function else raw
         except ValueError as error:
-            problems.append(_("{column}: {problem}").format(column=column, problem=error))
+            problem = _("{column}: {problem}").format(column=column, problem=error)
+            problems.append(Notice(problem) if isinstance(error, LeftOut) else problem)
             continue
         if target == "phones":
             target = _phone_target(_sibling_type(column, row), value, row_kind)
@@ -259,10 +263,15 @@ def map_row(
     for target in [code for code in values if _APPLIES.get(code, "both") not in ("both", row_kind)]:
         value = values.pop(target)
         if value != values.get("name"):  # a company vCard's ORG repeats its name: no loss
-            problems.append(_not_applicable(target, row_kind))
+            problems.append(Notice(_not_applicable(target, row_kind)))
     if kind_found:
         values["kind"] = row_kind
     return values, problems
+
+
+class Notice(str):
+    """A problem of :func:`map_row` that loses one value but not the row (a birthday without a
+    year, a website on a person): imports note it and import the rest of the row."""
 
 
 def _not_applicable(code: str, row_kind: str) -> str:

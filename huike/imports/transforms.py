@@ -266,8 +266,13 @@ def parse_date(text: str, order: str = "auto") -> str:
         serial = _EXCEL_EPOCH + datetime.timedelta(days=int(float(value)))
         return serial.isoformat()
     if re.match(r"^-{0,2}\d{1,2}[-/.]\d{1,2}$", value):
-        raise ValueError(_("“{value}” has no year.").format(value=raw))
+        raise LeftOut(_("“{value}” has no year.").format(value=raw))
     raise ValueError(_("“{value}” is not a date. Write it like 1990-05-30.").format(value=raw))
+
+
+class LeftOut(ValueError):
+    """A value that is fine but cannot be stored in its attribute (a birthday without a year):
+    the import leaves it out, notes it, and imports the rest of the row."""
 
 
 # ---------------------------------------------------------------------------------------------

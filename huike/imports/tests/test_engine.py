@@ -157,3 +157,58 @@ def test_without_json_one_summary_line_is_printed(gbk_file: Path) -> None:
     assert out.getvalue().strip() == (
         "Done: 3 rows — 2 created, 0 updated, 0 skipped, 1 rejected, 0 duplicates queued."
     )
+
+
+SAMPLES = Path(__file__).parent / "samples"
+
+
+@pytest.mark.parametrize(
+    ("sample", "preset", "name", "email"),
+    [
+        ("outlook.csv", "outlook", "张San", "san.zhang@example.com"),
+        ("google.csv", "google", "张San", "san@example.com"),
+        ("apple.vcf", "vcard", "张San", "san.zhang@example.com"),
+        ("customers_gbk.csv", "", "", ""),
+    ],
+)
+def test_other_tools_exports_import_from_the_command_line(
+    sample: str, preset: str, name: str, email: str
+) -> None:
+    summary = run_import(SAMPLES / sample, "--source", "import:test")
+
+    assert summary["status"] == "done" and summary["preset"] == preset
+    assert summary["created"] >= 1 and summary["created"] == Party.objects.count()
+    if email:
+        party = Party.objects.get(search_keys__kind="email", search_keys__value=email)
+        assert party.golden["mobile"] == "+8613800138000"
+        observation = Observation.objects.filter(party=party).first()
+        assert observation is not None and observation.source == "import:test"
+        assert observation.source_ref.startswith(f"{sample}#")
+
+
+def test_a_value_a_transform_cannot_read_is_left_out_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.vcf"
+    path.write_text(
+        "BEGIN:VCARD\nVERSION:3.0\nFN:Zhang San\nN:Zhang;San;;;\n"
+        "TEL;type=CELL:+86 138 0013 8000\nBDAY:--05-30\nEND:VCARD\n",
+        encoding="utf-8",
+    )
+    summary = run_import(path)
+    assert (summary["created"], summary["rejected"], summary["warnings"]) == (1, 0, 1)
+    party = Party.objects.get()
+    assert "birth_date" not in party.golden and party.golden["mobile"] == "+8613800138000"
+    problem = ImportJob.objects.get().problems.get()
+    assert problem.kind == "warning" and "no year" in problem.errors["__all__"][0]
+
+
+def test_a_2_gb_file_of_junk_fails_at_once_with_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "huge.csv"
+    with path.open("wb") as handle:
+        handle.truncate(2 * 1024**3)  # sparse: 2 GB of NUL bytes, no disk used
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("import", str(path), "--json", stdout=out, stderr=io.StringIO())
+    summary = json.loads(out.getvalue())
+    assert summary["status"] == "failed" and summary["rows"] == 0
+    assert "binary" in summary["error"].lower() or "not a text" in summary["error"].lower()
+    assert not Party.objects.exists()

@@ -123,6 +123,7 @@ class Command(TranslatedCommand):
         if options["rejects"]:
             write_rejects(job, options["rejects"])
         summary = job.summary()
+        summary["warnings"] = job.problems.filter(kind=ImportProblem.Kind.WARNING).count()
         if job.error:
             summary["error"] = job.error
         if options["json"]:
