@@ -454,7 +454,7 @@ class Observation(models.Model):
     )
     value = models.JSONField(_("value"))
     value_text = models.CharField(_("value as text"), max_length=500, blank=True)
-    source = models.CharField(_("source"), max_length=30, db_index=True)
+    source = models.CharField(_("source"), max_length=30)
     source_ref = models.CharField(_("source reference"), max_length=200, blank=True)
     collector = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -475,7 +475,12 @@ class Observation(models.Model):
         verbose_name = _("observation")
         verbose_name_plural = _("observations")
         ordering = ["-collected_at", "-id"]
-        indexes = [models.Index(fields=["party", "attribute", "-collected_at"])]
+        indexes = [
+            models.Index(fields=["party", "attribute", "-collected_at"]),
+            # Which values came from a file's line, a form's submission, an API call: how an
+            # import run again recognises the rows it already wrote.
+            models.Index(fields=["source_ref"], name="parties_obs_source_ref"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.attribute_id}: {self.value_text}"

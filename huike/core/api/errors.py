@@ -21,6 +21,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, OverflowError):
+        # A number in a filter or id beyond what the database takes (SQLite: 64-bit integers).
+        exc = exceptions.ParseError(_("A number in the request is too large."))
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

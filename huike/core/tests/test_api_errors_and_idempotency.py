@@ -222,3 +222,16 @@ def test_errors_speak_the_callers_language(api_client: APIClient) -> None:
     assert response.status_code == 401
     assert CJK.search(response.json()["detail"])
     assert response["Content-Language"] == "zh-hans"
+
+
+def test_a_number_too_large_for_the_database_is_a_400_not_a_server_error(
+    admin_api: APIClient, admin_user: User
+) -> None:
+    response = admin_api.get("/api/v1/consents/", {"party": "9" * 30})
+
+    # SQLite cannot take the number (400); PostgreSQL answers that nothing matches.
+    assert response.status_code in (400, 200), response.content
+    if response.status_code == 400:
+        assert response.json()["code"] == "parse_error"
+    else:
+        assert response.json()["results"] == []
