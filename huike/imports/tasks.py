@@ -10,7 +10,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from huike.imports import services
+from huike.imports import retention, services
 from huike.ops.services import is_paused
 
 
@@ -34,3 +34,11 @@ def resume_imports() -> int:
     for job_id in waiting:
         run_import(job_id)
     return len(waiting)
+
+
+@db_periodic_task(crontab(hour="3", minute="20"))
+def purge_old_imports() -> dict[str, int]:
+    """Nightly: delete old imports' problem rows and uploads, and abandoned uploads."""
+    if is_paused():
+        return {}
+    return retention.purge()

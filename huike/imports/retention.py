@@ -1,0 +1,65 @@
+"""How long imports keep what they hold about people beyond the customer records.
+
+A finished job keeps its counts, but after ``IMPORT_KEEP_DAYS`` its problem rows (the rejected
+rows as they were, which may hold contact details and identity numbers) and its uploaded file
+are deleted. An upload whose columns were never confirmed is deleted with its job after a day.
+Files outside the import folder (what ``huike import`` read from the caller's disk) are never
+touched.
+"""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from huike.imports.models import ImportJob
+from huike.imports.services import private_dir
+
+FINISHED = (ImportJob.Status.DONE, ImportJob.Status.FAILED, ImportJob.Status.CANCELLED)
+DRAFT_KEEP = datetime.timedelta(days=1)
+
+
+def _remove_upload(job: ImportJob) -> bool:
+    """Delete the job's file if it is an upload in the import folder."""
+    if not job.path:
+        return False
+    path = Path(job.path)
+    folder = private_dir().resolve()
+    try:
+        inside = path.resolve().is_relative_to(folder)
+    except OSError:
+        return False
+    if not inside or not path.is_file():
+        return False
+    path.unlink()
+    return True
+
+
+def purge(now: datetime.datetime | None = None) -> dict[str, int]:
+    """Apply the retention above; returns what was deleted."""
+    now = now or timezone.now()
+    counts = {"problems": 0, "files": 0, "drafts": 0}
+    old = ImportJob.objects.filter(
+        status__in=FINISHED,
+        finished_at__lt=now - datetime.timedelta(days=settings.IMPORT_KEEP_DAYS),
+    )
+    for job in old.iterator():
+        with transaction.atomic():
+            deleted, _ = job.problems.all().delete()
+            counts["problems"] += deleted
+            if _remove_upload(job):
+                counts["files"] += 1
+                ImportJob.objects.filter(pk=job.pk).update(path="")
+    drafts = ImportJob.objects.filter(
+        status=ImportJob.Status.PENDING, queued_at__isnull=True, created_at__lt=now - DRAFT_KEEP
+    )
+    for job in drafts.iterator():
+        if _remove_upload(job):
+            counts["files"] += 1
+        job.delete()
+        counts["drafts"] += 1
+    return counts

@@ -1,0 +1,64 @@
+"""Old imports lose their problem rows and uploads; abandoned uploads go after a day."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from huike.accounts.models import User
+from huike.imports import engine, retention, services, tasks
+from huike.imports.models import ImportJob, ImportProblem
+
+pytestmark = pytest.mark.django_db
+
+ROWS = "姓名,手机\n张三,13800138000\n王五,12345\n".encode()
+
+
+def upload(user: User) -> ImportJob:
+    return services.start_job(SimpleUploadedFile("客户.csv", ROWS), actor=user)
+
+
+def test_finished_imports_lose_their_rejected_rows_and_upload_after_the_retention(
+    admin_user: User, settings: Any, tmp_path: Path
+) -> None:
+    settings.MEDIA_ROOT, settings.IMPORT_KEEP_DAYS = str(tmp_path), 30
+    old, recent = upload(admin_user), upload(admin_user)
+    cli_file = tmp_path / "mine.csv"
+    cli_file.write_bytes(ROWS)
+    cli = ImportJob.objects.create(
+        created_by=admin_user, path=str(cli_file), original_name="mine.csv", digest="x"
+    )
+    for job in (old, recent, cli):
+        ImportJob.objects.filter(pk=job.pk).update(queued_at=timezone.now())
+        engine.run(ImportJob.objects.get(pk=job.pk))
+    assert ImportProblem.objects.count() == 3  # 王五's phone, once per job
+    month_ago = timezone.now() - datetime.timedelta(days=31)
+    ImportJob.objects.filter(pk__in=[old.pk, cli.pk]).update(finished_at=month_ago)
+
+    counts = retention.purge()
+
+    assert counts == {"problems": 2, "files": 1, "drafts": 0}
+    assert not Path(old.path).exists() and Path(recent.path).exists()
+    assert cli_file.exists()  # the caller's own file is never touched
+    assert list(ImportProblem.objects.values_list("job", flat=True)) == [recent.pk]
+    old.refresh_from_db()
+    assert (old.path, old.created) == ("", 1)  # the counts stay
+
+
+def test_uploads_never_confirmed_go_after_a_day(
+    admin_user: User, settings: Any, tmp_path: Path
+) -> None:
+    settings.MEDIA_ROOT = str(tmp_path)
+    draft, fresh = upload(admin_user), upload(admin_user)
+    ImportJob.objects.filter(pk=draft.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=2)
+    )
+
+    assert tasks.purge_old_imports.call_local() == {"problems": 0, "files": 1, "drafts": 1}
+    assert not Path(draft.path).exists() and Path(fresh.path).exists()
+    assert list(ImportJob.objects.values_list("pk", flat=True)) == [fresh.pk]
