@@ -33,7 +33,7 @@ from huike.imports import pipeline, presets, reading, writer
 from huike.imports.models import ImportJob, ImportProblem
 from huike.imports.prepare import SENSITIVITIES, Plan, Prepared, messages
 from huike.parties import population, services
-from huike.parties.models import GoldenValue, Observation, Party, SearchKey
+from huike.parties.models import AttributeDefinition, GoldenValue, Observation, Party, SearchKey
 from huike.parties.text import normalise_email, normalise_phone
 
 BATCH = 1000
@@ -74,44 +74,18 @@ def resolve_mapping(
     return {column: target for column, target in mapping.items() if target}, kind
 
 
-def _party(party_ids: Any) -> Party | None:
-    """The customer with the first of ``party_ids`` (a ``values_list`` queryset), if any."""
-    first = list(party_ids[:1])
-    return Party.objects.filter(pk=first[0]).first() if first else None
-
-
 def find_match(values: Mapping[str, Any]) -> Party | None:
     """An existing customer with the same external id, e-mail or mobile (exact keys only; the
-    identity-resolution issue plugs fuzzy matching in here)."""
-    external = str(values.get("external_id") or "").strip()
-    if external:
-        found = _party(
-            GoldenValue.objects.filter(
-                attribute__code="external_id", value_text=external
-            ).values_list("party_id", flat=True)
-        )
-        if found:
-            return found
+    identity-resolution issue plugs fuzzy matching in here). ``values`` as a form or file
+    gives them; :func:`find_matches` does the same for a batch of validated keys."""
     try:
         email = normalise_email(str(values.get("email") or "")) if values.get("email") else ""
         e164 = normalise_phone(str(values["mobile"])) if values.get("mobile") else ""
     except ValidationError:
         return None  # the row is rejected when it is validated
-    if email:
-        found = _party(
-            SearchKey.objects.filter(kind=SearchKey.Kind.EMAIL, value=email).values_list(
-                "party_id", flat=True
-            )
-        )
-        if found:
-            return found
-    if e164:
-        return _party(
-            GoldenValue.objects.filter(attribute__code="mobile", value_text=e164).values_list(
-                "party_id", flat=True
-            )
-        )
-    return None
+    external = str(values.get("external_id") or "").strip()
+    found = find_matches([(external, email, e164)])[0]
+    return Party.objects.filter(pk=found).first() if found else None
 
 
 class JobFailed(Exception):
@@ -130,10 +104,15 @@ class Context:
     seen_before: bool = False
 
     @classmethod
-    def start(cls, job: ImportJob, mapping: presets.CompiledMapping, kind: str) -> Context:
+    def start(
+        cls,
+        job: ImportJob,
+        mapping: presets.CompiledMapping,
+        kind: str,
+        known: dict[str, AttributeDefinition],
+    ) -> Context:
         actor = job.created_by
         consent = declared_consent(job)
-        known = services.definitions()
         return cls(
             job=job,
             plan=Plan(
@@ -455,10 +434,11 @@ def run(job: ImportJob, *, progress: Progress | None = None, batch_size: int = B
             job.path, name=job.original_name, encoding=job.encoding or None, max_bytes=sys.maxsize
         )
         job.kind, job.encoding = table.kind, table.encoding
-        mapping, kind = resolve_mapping(table.header, job, services.definitions().keys())
+        known = services.definitions()
+        mapping, kind = resolve_mapping(table.header, job, known.keys())
         job.mapping = mapping
         job.save()
-        context = Context.start(job, presets.compile_mapping(mapping), kind)
+        context = Context.start(job, presets.compile_mapping(mapping), kind, known)
 
         def broken(skipped: reading.Skipped) -> None:  # a record the reader could not read
             if skipped.line > job.checkpoint:

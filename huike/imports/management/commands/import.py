@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from huike.core.commands import TranslatedCommand
 from huike.core.exports import neutralise
-from huike.imports import engine
+from huike.imports import engine, services
 from huike.imports.models import ImportJob, ImportProblem
 from huike.parties.management.commands.party import acting_user
 
@@ -150,20 +150,11 @@ class Command(TranslatedCommand):
 
 
 def write_rejects(job: ImportJob, target: str) -> None:
-    """The rejected rows as they were, plus a column saying why: fix and import again."""
-    problems = job.problems.filter(kind=ImportProblem.Kind.REJECTED).order_by("line")
-    columns: list[str] = []
-    rows = [(problem, dict(problem.data)) for problem in problems]  # [column, value] pairs
-    for problem in problems:
-        columns.extend(c for c, _value in problem.data if c not in columns)
-    reason = _("Problems")
+    """The rejected rows as they were, plus a column saying why: fix and import again (the
+    same file the import page offers; cells the collector may not read in full stay empty)."""
+    header, rows, _count = services.rejects(job, user=job.created_by)
     with open(target, "w", encoding="utf-8-sig", newline="") as handle:
         os.chmod(target, 0o600)
         writer = csv.writer(handle)
-        writer.writerow([*columns, reason])
-        for problem, data in rows:
-            why = "; ".join(
-                f"{field}: {' '.join(messages)}" if field != "__all__" else " ".join(messages)
-                for field, messages in problem.errors.items()
-            )
-            writer.writerow([neutralise(data.get(c, "")) for c in columns] + [why])
+        writer.writerow(header)
+        writer.writerows([neutralise(cell) for cell in row] for row in rows)
