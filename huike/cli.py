@@ -61,6 +61,18 @@ def overview() -> str:
             _("Import customers from CSV, Excel or vCard; prints a summary."),
         ),
         (
+            "dedupe [--segment QUERY] [--auto-merge] [--json]",
+            _("Search for duplicate customers; with --json, one line per pair found."),
+        ),
+        (
+            "duplicates [--status S] [--min-score X] [--json]",
+            _("List the duplicate review queue."),
+        ),
+        (
+            "merge SURVIVOR MERGED [--choose CODE=ID] | unmerge MERGE_ID | not-duplicate A B",
+            _("Merge two customers, undo a merge, or mark a pair as different."),
+        ),
+        (
             "backup [--output DIR] [--keys-to FILE] [--json]",
             _("Back up the database and uploaded files (never the key file)."),
         ),

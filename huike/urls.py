@@ -32,6 +32,7 @@ api_v1 = [
     path("", include("huike.imports.api.urls")),
     path("", include("huike.intake.api.urls")),
     path("", include("huike.webforms.api.urls")),
+    path("", include("huike.identity.api.urls")),
 ]
 
 urlpatterns = [
@@ -44,6 +45,7 @@ urlpatterns = [
     path("privacy/requests/", include("huike.subjects.urls")),
     path("privacy/", include("huike.privacy.urls")),
     path("imports/", include("huike.imports.urls")),
+    path("duplicates/", include("huike.identity.urls")),
     path("forms/", include("huike.webforms.urls")),
     path("f/", include("huike.webforms.public_urls")),
     path("api/v1/", include((api_v1, "api"))),  # type: ignore[arg-type]

@@ -76,6 +76,17 @@ WEBFORMS_VIEW = ["webforms.view_webform", "webforms.view_submission"]
 # Imports of customer files: start, follow and stop one's own (every one with scope "all").
 IMPORTS_WORK = ["imports.view_importjob", "imports.add_importjob", "imports.change_importjob"]
 IMPORTS_VIEW = ["imports.view_importjob"]
+# Identity resolution: review and merge likely duplicates, run searches for them, read merges.
+IDENTITY_WORK = [
+    "identity.view_matchcandidate",
+    "identity.change_matchcandidate",
+    "identity.merge_parties",
+    "identity.view_dedupejob",
+    "identity.add_dedupejob",
+    "identity.change_dedupejob",
+    "identity.view_merge",
+]
+IDENTITY_VIEW = ["identity.view_matchcandidate", "identity.view_merge"]
 
 # code: (name, description, scope, is_admin, permission codenames "app.codename")
 DEFAULT_ROLES: dict[str, dict[str, Any]] = {
@@ -104,6 +115,7 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             "parties.delete_partyshare",
             "intake.submit_intake",
             *IMPORTS_WORK,
+            *IDENTITY_WORK,
         ],
     },
     "salesperson": {
@@ -117,6 +129,7 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             *RECORD_CONSENT,
             "intake.submit_intake",
             *IMPORTS_WORK,
+            "identity.view_matchcandidate",
         ],
     },
     "service_agent": {
@@ -171,6 +184,7 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             "parties.change_party",
             "parties.add_observation",
             *IMPORTS_VIEW,
+            *IDENTITY_VIEW,
         ],
     },
     "auditor": {
@@ -189,6 +203,7 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             "accounts.view_role",
             *READ_CUSTOMERS,
             *IMPORTS_VIEW,
+            *IDENTITY_VIEW,
         ],
     },
 }

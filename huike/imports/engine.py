@@ -11,6 +11,13 @@ an existing customer go one by one through the customer services (survivorship d
 golden values). A bad row is rejected with its reasons and the batch goes on. Every
 observation's ``source_ref`` names the file's digest and line, so importing the same file again
 skips the rows it already holds.
+
+Rows without an exact match are also compared, the whole batch in one call of
+``identity.matching.candidates_for_many``, with the customers already on file that the importer
+may see: a row that probably is one of them is still created (never merged at import time), and
+each such pair is queued for review (``MatchCandidate``, found by "import") and the row counted
+in ``ImportJob.duplicates``. Rows of one batch are not compared with each other (nor with
+customers created by the same batch): the duplicate search (``huike dedupe``) finds those.
 """
 
 from __future__ import annotations
@@ -29,6 +36,9 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from huike.identity import matching
+from huike.identity import services as identity
+from huike.identity.models import MatchCandidate
 from huike.imports import pipeline, presets, reading, writer
 from huike.imports.models import ImportJob, ImportProblem
 from huike.imports.prepare import SENSITIVITIES, Plan, Prepared, messages
@@ -75,9 +85,10 @@ def resolve_mapping(
 
 
 def find_match(values: Mapping[str, Any]) -> Party | None:
-    """An existing customer with the same external id, e-mail or mobile (exact keys only; the
-    identity-resolution issue plugs fuzzy matching in here). ``values`` as a form or file
-    gives them; :func:`find_matches` does the same for a batch of validated keys."""
+    """An existing customer with the same external id, e-mail or mobile (exact keys only:
+    values are added to a customer only on such evidence; a likely duplicate found by fuzzy
+    matching is queued for review instead). ``values`` as a form or file gives them;
+    :func:`find_matches` does the same for a batch of validated keys."""
     try:
         email = normalise_email(str(values.get("email") or "")) if values.get("email") else ""
         e164 = normalise_phone(str(values["mobile"])) if values.get("mobile") else ""
@@ -221,6 +232,27 @@ def find_matches(keys: list[tuple[str, str, str]]) -> list[int | None]:
         externals.get(external) or emails.get(email) or mobiles.get(mobile)
         for external, email, mobile in keys
     ]
+
+
+def _likely_duplicates(
+    rows: list[Prepared], visible: Any = None
+) -> list[list[tuple[int, matching.Score]]]:
+    """For each row about to create a customer, the customers on file it probably is (scoring
+    "maybe" or more), among ``visible`` (a queryset; None: every customer): one matching call
+    and one scope query for the whole batch."""
+    if not rows:
+        return []
+    found = matching.candidates_for_many(
+        [(item.kind, {services.NAME: item.name, **item.values}) for item in rows]
+    )
+    if visible is not None:
+        ids = sorted({pk for pairs in found for pk, _score in pairs})
+        seen: set[int] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            seen.update(visible.filter(pk__in=chunk).values_list("pk", flat=True))
+        found = [[(pk, score) for pk, score in pairs if pk in seen] for pairs in found]
+    return found
 
 
 def _suppressed(prepared: list[Prepared]) -> list[dict[str, list[str]]]:
@@ -389,12 +421,22 @@ def _commit(context: Context, batch: list[tuple[int, dict[str, str]]], results: 
             else:
                 later.append((item, party))
         counts["created"] += len(new)
+        likely = _likely_duplicates(new, candidates if actor is not None else None)
+        counts["duplicate"] += sum(1 for pairs in likely if pairs)
         if job.dry_run:
             outcome = {"skip": "skipped", "review": "duplicate"}.get(str(policy), "updated")
             for item, party in later:
                 count(item, "updated" if party is not None else outcome)
         else:
-            context.writer.write(new, [row_ref(job, item.line) for item in new])
+            created = context.writer.write(new, [row_ref(job, item.line) for item in new])
+            identity.queue_candidates(
+                [
+                    (party_id, other, score)
+                    for party_id, pairs in zip(created, likely, strict=True)
+                    for other, score in pairs
+                ],
+                found_by=MatchCandidate.FoundBy.IMPORT,
+            )
             for item, party in later:
                 if party is None:  # the customer this batch created for an earlier row
                     party = find_match({services.NAME: item.name, **item.values})

@@ -6,7 +6,9 @@ call is one transaction, so a crash halfway leaves nothing (and a retry with the
 ``Idempotency-Key`` runs for real). Each item matches an existing customer (the exact keys of
 the import engine, among the customers the caller may see) or creates one, through the customer
 services: validation, field-level edit rights, the suppression list, survivorship and the change
-log all apply. Consent given at the point of collection goes to the consent ledger.
+log all apply. Consent given at the point of collection goes to the consent ledger. A new
+customer that probably is one already on file (fuzzy matching) is created all the same and the
+pair queued for review.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from huike.identity import matching
+from huike.identity import services as identity
+from huike.identity.models import MatchCandidate
 from huike.imports.engine import find_match
 from huike.intake.models import IntakeRequest, Policy, Status
 from huike.parties import services as parties
@@ -162,6 +167,7 @@ def _take(
             provenance=provenance,
             owner=actor,
         )
+        queue_likely_duplicates(party, {parties.NAME: item.name, **item.attributes})
         status = Status.CREATED
         observations = list(
             Observation.objects.filter(party=party, source_ref=provenance.source_ref)
@@ -179,6 +185,19 @@ def _take(
     if status == Status.UPDATED and not observations and not records:
         status = Status.SKIPPED  # nothing new to say: every value was blank
     return Outcome(index, status, party=party.pk, observations=observations, consents=records)
+
+
+def queue_likely_duplicates(party: Party, values: Mapping[str, Any]) -> int:
+    """A new customer that probably is one already on file is created all the same (a channel
+    is never refused for it); the pairs go to the review queue, whoever may see the other
+    customer. Returns how many pairs were queued."""
+    found = matching.candidates_for(party.kind, values, exclude=[party.pk], limit=10)
+    if not found:
+        return 0
+    return identity.queue_candidates(
+        [(party.pk, candidate.party.pk, candidate.score) for candidate in found],
+        found_by=MatchCandidate.FoundBy.ENTRY,
+    )
 
 
 def _target(item: Item, *, actor: Any) -> Party | None:

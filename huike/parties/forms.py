@@ -12,7 +12,8 @@ from huike.accounts.models import Team, User
 from huike.parties import privacy
 from huike.parties.attributes import SECTIONS
 from huike.parties.models import AttributeDefinition, CustomerNature, Industry, Party, Region, Tag
-from huike.parties.services import DEFINITION_FIELDS
+from huike.parties.services import DEFINITION_FIELDS, NAME
+from huike.parties.values import is_blank
 
 ATTRIBUTE_PREFIX = "attr_"
 PARTY_FORM_FIELDS = ["kind", "name", "owner", "team", "stage", "nature", "first_deal_date", "notes"]
@@ -175,6 +176,16 @@ class PartyForm(forms.ModelForm):
             for name, value in self.cleaned_data.items()
             if name.startswith(ATTRIBUTE_PREFIX)
         }
+
+    def entered_values(self) -> dict[str, Any]:
+        """The name and every attribute value typed (blank fields left out): what a new
+        customer's duplicate check compares, and what "add these details to this customer"
+        records."""
+        values = {NAME: self.cleaned_data["name"]}
+        values.update(
+            (code, value) for code, value in self.attribute_values().items() if not is_blank(value)
+        )
+        return values
 
     def party_fields(self) -> dict[str, Any]:
         data = {

@@ -431,15 +431,26 @@ def region_prefixes() -> tuple[str, ...]:
 def without_place_prefix(core: str) -> str:
     """``杭州云汇科技`` → ``云汇科技``: the part of a company name after its city or province
     (repeatedly: 浙江杭州云汇 → 云汇). Keeps at least two characters."""
+    prefixes = region_prefixes()
+    if not prefixes:
+        return core
+    known, lengths = _prefix_index(prefixes)
     changed = True
     while changed:
         changed = False
-        for prefix in region_prefixes():
-            if core.startswith(prefix) and len(core) - len(prefix) >= 2:
-                core = core[len(prefix) :]
+        for length in lengths:  # longest first
+            if len(core) - length >= 2 and core[:length] in known:
+                core = core[length:]
                 changed = True
                 break
     return core
+
+
+@functools.lru_cache(maxsize=4)
+def _prefix_index(prefixes: tuple[str, ...]) -> tuple[frozenset[str], tuple[int, ...]]:
+    """The place names as a set, and their lengths longest first (one lookup per length
+    instead of a scan of every place name)."""
+    return frozenset(prefixes), tuple(sorted({len(p) for p in prefixes}, reverse=True))
 
 
 @functools.lru_cache(maxsize=200_000)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django.contrib import messages
@@ -23,6 +24,9 @@ from huike.accounts.models import User
 from huike.core.models import AccessLog
 from huike.core.services import log_access
 from huike.core.views.generic import ObjectDetailView, ObjectEditView, ObjectListView
+from huike.identity import matching
+from huike.identity import services as identity
+from huike.identity.models import Decision, MatchCandidate
 from huike.parties import privacy, selectors, services
 from huike.parties.attributes import SECTIONS
 from huike.parties.filters import PartyFilterSet
@@ -100,6 +104,21 @@ def bulk(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(next_url)
 
 
+# Likely duplicates looked at when a customer is created, and shown (the best of those the
+# user may see).
+DUPLICATES_SEARCHED = 10
+DUPLICATES_SHOWN = 5
+
+
+@dataclass
+class DuplicateCheck:
+    """What the at-entry check found (every customer, scope aside) and, when the form must
+    not be saved, the page to answer with instead."""
+
+    found: list[matching.Candidate]
+    answer: HttpResponse | None
+
+
 class PartyEditView(ObjectEditView):
     model = Party
     form_class = PartyForm
@@ -144,9 +163,20 @@ class PartyEditView(ObjectEditView):
         form = self.get_form(request.POST, request.FILES)
         if form.is_valid():
             assert isinstance(form, PartyForm)
+            creating = self.get_object() is None
             try:
                 with transaction.atomic():
+                    check = self.check_duplicates(form) if creating else None
+                    if check is not None and check.answer is not None:
+                        return check.answer
                     party = self.save(form, actor=request.user)
+                    if check is not None and check.found:
+                        # Created although it looks like someone already on file (perhaps
+                        # someone this user may not see): a reviewer gets the pairs.
+                        identity.queue_candidates(
+                            [(party.pk, c.party.pk, c.score) for c in check.found],
+                            found_by=MatchCandidate.FoundBy.ENTRY,
+                        )
             except services.VersionConflict:
                 form.add_error(
                     None,
@@ -170,6 +200,63 @@ class PartyEditView(ObjectEditView):
                 return HttpResponseRedirect(cast(Party, party).get_absolute_url())
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
+    def check_duplicates(self, form: PartyForm) -> DuplicateCheck:
+        """The at-entry check of a new customer: likely duplicates among every customer (all
+        of them are queued when it is created anyway), the ones this user may see shown as a
+        warning unless the form says "create anyway". "Add these details to this customer"
+        (``add_to``) answers with the values recorded on that customer instead."""
+        request = self.request
+        kind = form.cleaned_data["kind"]
+        values = form.entered_values()
+        # What saving would refuse is reported first, as usual (not hidden by a warning).
+        services.check_edit_rights(request.user, services.validate_values(kind, values))
+        services.check_assignment(
+            request.user, form.cleaned_data.get("owner"), form.cleaned_data.get("team")
+        )
+        services.check_suppression(values)
+        wanted = request.POST.get("add_to", "")
+        if wanted:
+            return DuplicateCheck([], self.add_to_existing(kind, wanted, values))
+        found = matching.candidates_for(kind, values, limit=DUPLICATES_SEARCHED)
+        visible = set(
+            Party.objects.visible_to(request.user)
+            .filter(pk__in=[c.party.pk for c in found])
+            .values_list("pk", flat=True)
+        )
+        shown = [c for c in found if c.party.pk in visible][:DUPLICATES_SHOWN]
+        if not shown or request.POST.get("create_anyway"):
+            return DuplicateCheck(found, None)
+        may_change = request.user.has_perm("parties.change_party")
+        duplicates = [
+            {
+                "party": c.party,
+                "percent": round(c.score.probability * 100),
+                "decision": c.score.decision,
+                "decision_label": Decision(c.score.decision).label,
+                "reasons": [part.label for part in c.score.parts if part.agrees],
+                "can_add": may_change,
+            }
+            for c in shown
+        ]
+        context = self.get_context_data(form=form, duplicates=duplicates)
+        return DuplicateCheck(found, self.render_to_response(context, status=200))
+
+    def add_to_existing(self, kind: str, wanted: str, values: dict[str, Any]) -> HttpResponse:
+        """Record what was typed as observations of the customer it duplicates (its name,
+        owner, stage and tags stay as they are)."""
+        request = self.request
+        party = get_object_or_404(
+            Party.objects.visible_to(request.user), pk=int(wanted) if wanted.isdigit() else 0
+        )
+        if not request.user.has_perm("parties.change_party"):
+            raise PermissionDenied
+        if party.kind != kind:
+            raise Http404
+        details = {code: value for code, value in values.items() if code != services.NAME}
+        services.record_observations(party, details, actor=request.user)
+        messages.success(request, _("Added the details to {name}.").format(name=party))
+        return HttpResponseRedirect(party.get_absolute_url())
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         form = context["form"]
@@ -191,9 +278,24 @@ class PartyDetailView(ObjectDetailView):
         except Party.DoesNotExist:
             raise Http404 from None
 
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            # A customer merged away: off to the one it lives on in, when the reader sees it.
+            from huike.identity.views import merged_redirect
+
+            redirect = merged_redirect(request, self.kwargs["pk"])
+            if redirect is None:
+                raise
+            return redirect
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         party: Party = context["object"]
+        from huike.identity.views import party_panel
+
+        context.update(party_panel(self.request.user, party))
         now = timezone.now()
         sections: OrderedDict[str, list[dict[str, Any]]] = OrderedDict(
             (code, []) for code in SECTIONS

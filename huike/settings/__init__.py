@@ -44,6 +44,11 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
 def _secret_key() -> str:
     """Use SECRET_KEY if given, else a key generated once into var/ (never committed)."""
     given = env("SECRET_KEY", "")
@@ -91,6 +96,7 @@ INSTALLED_APPS = [
     "huike.ops",
     "huike.intake",
     "huike.webforms",
+    "huike.identity",
 ]
 
 MIDDLEWARE = [
@@ -244,6 +250,13 @@ WEBFORM_MAX_BYTES = env_int("WEBFORM_MAX_BYTES", 64 * 1024)
 WEBFORM_MIN_SECONDS = env_int("WEBFORM_MIN_SECONDS", 2)
 WEBFORM_TOKEN_MAX_AGE = env_int("WEBFORM_TOKEN_MAX_AGE", 24 * 3600)
 WEBFORM_CONFIRM_HOURS = env_int("WEBFORM_CONFIRM_HOURS", 72)
+# Identity resolution (huike.identity): match probabilities from 0 to 1. A pair at or above
+# IDENTITY_SAME is "the same customer", at or above IDENTITY_MAYBE "maybe" (both are queued for
+# review); a duplicate search started with automatic merge merges pairs at or above
+# IDENTITY_AUTO_MERGE without review.
+IDENTITY_SAME = env_float("IDENTITY_SAME", 0.9)
+IDENTITY_MAYBE = env_float("IDENTITY_MAYBE", 0.5)
+IDENTITY_AUTO_MERGE = env_float("IDENTITY_AUTO_MERGE", 0.99)
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = env("LANGUAGE_CODE", "zh-hans")
@@ -351,6 +364,9 @@ SPECTACULAR_SETTINGS = {
         "IdentityMethodEnum": "huike.subjects.models.SubjectRequest.IdentityMethod",
         "PartyKindEnum": "huike.parties.models.Party.Kind",
         "ImportPolicyEnum": "huike.imports.models.ImportJob.Policy",
+        "MatchDecisionEnum": "huike.identity.models.Decision",
+        "MatchStatusEnum": "huike.identity.models.MatchCandidate.Status",
+        "JobStatusEnum": "huike.identity.models.DedupeJob.Status",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {

@@ -4,7 +4,8 @@ observations and consent records.
 A submission goes: checked values (``parties.services.validate_values``) → suppression list →
 ``Submission`` row → (double opt-in: wait for the e-mailed link) → the customer it matches
 (``imports.engine.find_match``: same e-mail, mobile) gets the values as observations, or a new
-customer is created → one consent record per ticked box, with the exact notice text shown.
+customer is created (and queued for review with the customers it probably is) → one consent
+record per ticked box, with the exact notice text shown.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from huike.core.services import diff, record_change, snapshot
 from huike.imports.engine import find_match
+from huike.intake.services import queue_likely_duplicates
 from huike.parties import privacy
 from huike.parties.models import AttributeDefinition, Party
 from huike.parties.services import (
@@ -452,6 +454,7 @@ def _record(submission: Submission) -> Party:
             owner=owner,
             team=owner.team if owner is not None else None,
         )
+        queue_likely_duplicates(party, {NAME: name, **attributes})
     purposes = {purpose.code: purpose for purpose in Purpose.objects.filter(code__in=granted)}
     notices = ConsentNotice.objects.in_bulk(
         [submission.consents[code]["notice"] for code in granted]

@@ -58,6 +58,8 @@ def test_me_describes_the_caller_with_role_and_permissions(
         "accounts.view_user",
         "core.view_accesslog",
         "core.view_changelog",
+        "identity.view_matchcandidate",
+        "identity.view_merge",
         "imports.view_importjob",
         "parties.view_attributedefinition",
         "parties.view_goldenvalue",
@@ -87,6 +89,7 @@ def test_me_for_a_salesperson_lists_only_the_permissions_to_work_customers(
     # Customer work, imports and recording consent only: nothing about users, teams, roles or
     # the change log, and no deleting customers.
     assert body["permissions"] == [
+        "identity.view_matchcandidate",
         "imports.add_importjob",
         "imports.change_importjob",
         "imports.view_importjob",

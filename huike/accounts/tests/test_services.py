@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from huike.accounts import services
 from huike.accounts.models import ApiToken, Role, Team, User, hash_token
-from huike.accounts.roles import ensure_default_roles
+from huike.accounts.roles import IDENTITY_WORK, ensure_default_roles
 from huike.accounts.tests.factories import PASSWORD, TeamFactory
 from huike.core.models import ChangeLog
 
@@ -526,6 +526,8 @@ def test_shipped_roles_hold_their_permissions_after_migrate() -> None:
     record_consent = {"privacy.view_consentrecord", "privacy.add_consentrecord"}
     run_imports = {"imports.view_importjob", "imports.add_importjob", "imports.change_importjob"}
     assert held("auditor") == {
+        "identity.view_matchcandidate",
+        "identity.view_merge",
         "imports.view_importjob",
         "webforms.view_webform",
         "webforms.view_submission",
@@ -557,10 +559,12 @@ def test_shipped_roles_hold_their_permissions_after_migrate() -> None:
         *record_consent,
         *work_customers,
         *run_imports,
+        *IDENTITY_WORK,
     }
     assert held("salesperson") == work_customers | record_consent | run_imports | {
         "parties.view_partyshare",
         "intake.submit_intake",
+        "identity.view_matchcandidate",
     }
     dpo = held("data_protection_officer")
     assert {"subjects.erase_party", "subjects.export_subject", "core.reveal_sensitive"} <= dpo

@@ -79,6 +79,15 @@ class PartySerializer(serializers.ModelSerializer):
         slug_field="name", many=True, queryset=Tag.objects.all(), required=False
     )
     provenance = ProvenanceSerializer(write_only=True, required=False)
+    create_anyway = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text=(
+            "Create the customer even if it looks like one already on file. Without it, a "
+            "likely duplicate answers 409 with the candidates (also ?create_anyway=1)."
+        ),
+    )
 
     class Meta:
         model = Party
@@ -101,6 +110,7 @@ class PartySerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "provenance",
+            "create_anyway",
         ]
         read_only_fields = ["id", "pinyin", "version", "created_at", "updated_at"]
 
@@ -133,6 +143,7 @@ class PartySerializer(serializers.ModelSerializer):
         )
 
     def create(self, validated_data: dict[str, Any]) -> Party:
+        validated_data.pop("create_anyway", None)  # the view's business (the duplicate check)
         actor = self.context["actor"]
         attributes = validated_data.pop("attributes", {})
         provenance = self._provenance(validated_data)
@@ -150,6 +161,7 @@ class PartySerializer(serializers.ModelSerializer):
             raise service_errors(error) from error
 
     def update(self, instance: Party, validated_data: dict[str, Any]) -> Party:
+        validated_data.pop("create_anyway", None)  # means nothing for a customer on file
         actor = self.context["actor"]
         attributes = validated_data.pop("attributes", None)
         provenance = self._provenance(validated_data)
@@ -171,6 +183,31 @@ class PartySerializer(serializers.ModelSerializer):
             )
         except DjangoValidationError as error:
             raise service_errors(error) from error
+
+
+class DuplicateCandidateSerializer(serializers.Serializer):
+    """A customer on file that the one sent probably is (visible to the caller)."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    url = serializers.URLField(help_text="The customer in this API.")
+    score = serializers.FloatField(help_text="Probability (0–1) that they are one customer.")
+    decision = serializers.ChoiceField(choices=["same", "maybe"])
+    explanation = serializers.ListField(
+        child=serializers.DictField(),
+        help_text='How each field compared: [{"field": "phone", "level": "exact", "weight": 9.1}].',
+    )
+
+
+class DuplicateSerializer(serializers.Serializer):
+    """409 answer of ``POST /parties/``: likely duplicates; nothing was saved. Open or add to
+    one of them, or send the customer again with ``"create_anyway": true``."""
+
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    type = serializers.ChoiceField(choices=["duplicate"])
+    detail = serializers.CharField()
+    candidates = DuplicateCandidateSerializer(many=True)
 
 
 def reader(context: dict[str, Any]) -> Any:

@@ -4,7 +4,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
@@ -18,9 +20,13 @@ from huike.core.api.pagination import KeysetPagination
 from huike.core.api.viewsets import ScopedModelViewSet
 from huike.core.models import AccessLog
 from huike.core.services import log_access
+from huike.identity import matching
+from huike.identity import services as identity
+from huike.identity.models import MatchCandidate
 from huike.parties import privacy, selectors, services
 from huike.parties.api.serializers import (
     AttributeDefinitionSerializer,
+    DuplicateSerializer,
     IndustrySerializer,
     ObservationCreateSerializer,
     ObservationSerializer,
@@ -41,6 +47,11 @@ from huike.parties.models import (
 )
 
 T = TypeVar("T")
+TRUE = {"1", "true", "yes", "on"}
+# Likely duplicates looked at when a customer is created, and answered (the best the caller
+# may see).
+DUPLICATES_SEARCHED = 10
+DUPLICATES_SHOWN = 5
 
 
 def refused_as_400(write: Callable[[], T]) -> T:
@@ -120,11 +131,100 @@ class PartyViewSet(SensitiveReadLogMixin, ScopedModelViewSet):
                 raise exceptions.ParseError(_("If-Match must hold the version number.")) from None
         return context
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "create_anyway",
+                bool,
+                required=False,
+                description="Create the customer even if it looks like one already on file.",
+            )
+        ],
+        responses={201: PartySerializer, 409: DuplicateSerializer},
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        response = super().create(request, *args, **kwargs)
-        if response.status_code == status.HTTP_201_CREATED:
-            response["ETag"] = '"{}"'.format(response.data["version"])
+        """Create a customer. Likely duplicates on file answer 409 with the candidates (nothing
+        is saved) unless ``create_anyway`` is true; created anyway, the pairs are queued for
+        review."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        anyway = (
+            data.get("create_anyway")
+            or str(request.query_params.get("create_anyway", "")).lower() in TRUE
+        )
+        kind = data["kind"]
+        values = {services.NAME: data["name"], **(data.get("attributes") or {})}
+        try:  # what the save would refuse answers 400 before any 409
+            actor = request.user
+            services.check_edit_rights(actor, services.validate_values(kind, values))
+            services.check_assignment(actor, data.get("owner"), data.get("team"))
+            services.check_suppression(values)
+        except DjangoValidationError as error:
+            raise service_errors(error) from error
+        found = matching.candidates_for(kind, values, limit=DUPLICATES_SEARCHED)
+        visible = set(
+            Party.objects.visible_to(request.user)
+            .filter(pk__in=[c.party.pk for c in found])
+            .values_list("pk", flat=True)
+        )
+        shown = [c for c in found if c.party.pk in visible][:DUPLICATES_SHOWN]
+        if shown and not anyway:
+            return self.duplicate_answer(shown)
+        with transaction.atomic():
+            self.perform_create(serializer)
+            if found:  # created anyway (or the look-alikes are out of the caller's scope)
+                assert serializer.instance is not None
+                party_id = serializer.instance.pk
+                identity.queue_candidates(
+                    [(party_id, c.party.pk, c.score) for c in found],
+                    found_by=MatchCandidate.FoundBy.ENTRY,
+                )
+        response = Response(
+            serializer.data,
+            status=status.HTTP_201_CREATED,
+            headers=self.get_success_headers(serializer.data),
+        )
+        response["ETag"] = '"{}"'.format(response.data["version"])
         return response
+
+    def duplicate_answer(self, shown: list[matching.Candidate]) -> Response:
+        request = self.request
+        body = {
+            "status": status.HTTP_409_CONFLICT,
+            "code": "duplicate",
+            "type": "duplicate",
+            "detail": _(
+                "This customer may already be on file: nothing was saved. Add to one of the "
+                "candidates, or send it again with create_anyway to create it anyway."
+            ),
+            "candidates": [
+                {
+                    "id": c.party.pk,
+                    "name": c.party.name,
+                    "url": request.build_absolute_uri(
+                        reverse("api:party-detail", args=[c.party.pk])
+                    ),
+                    "score": round(c.score.probability, 4),
+                    "decision": c.score.decision,
+                    "explanation": c.score.explanation(),
+                }
+                for c in shown
+            ],
+        }
+        response = Response(body, status=status.HTTP_409_CONFLICT)
+        response.duplicate = True  # type: ignore[attr-defined]
+        return response
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        # A duplicate warning wrote nothing: its Idempotency-Key stays free for the retry
+        # with create_anyway (also when that is sent as ?create_anyway=1, same path and body).
+        if getattr(response, "duplicate", False) and self._idempotency_record is not None:
+            self._idempotency_record.delete()
+            self._idempotency_record = None
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         response = super().retrieve(request, *args, **kwargs)

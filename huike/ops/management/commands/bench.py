@@ -28,6 +28,8 @@ class Command(TranslatedCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from huike.identity import bench as _identity  # noqa: F401 (registers "identity")
+
         names = options["names"] or sorted(REGISTRY)
         unknown = [name for name in names if name not in REGISTRY]
         if unknown:
