@@ -59,6 +59,7 @@ FEBRL_COLUMNS = (
     "date_of_birth soc_sec_id".split()
 )
 CHINESE_COLUMNS = "kind name phone email birth_date address uscc".split()
+CRM_COLUMNS = "name address birth_date soc_sec_id".split()
 Pair = tuple[str, str]
 
 
@@ -79,9 +80,13 @@ def splink_child(source: str, kind: str, threshold: float, out: str) -> None:
     table = pacsv.read_csv(
         source,
         convert_options=pacsv.ConvertOptions(
-            column_types={name: "string" for name in ["unique_id", *FEBRL_COLUMNS]}
-            if kind == "febrl"
-            else {name: "string" for name in ["unique_id", *CHINESE_COLUMNS]},
+            column_types={
+                name: "string"
+                for name in [
+                    "unique_id",
+                    *{"febrl": FEBRL_COLUMNS, "crm": CRM_COLUMNS}.get(kind, CHINESE_COLUMNS),
+                ]
+            },
             strings_can_be_null=True,
         ),
     )
@@ -116,6 +121,25 @@ def splink_child(source: str, kind: str, threshold: float, out: str) -> None:
             block_on("given_name", "surname", "postcode"),
         ]
         em_rules = [block_on("date_of_birth"), block_on("surname")]
+    elif kind == "crm":
+        settings = SettingsCreator(
+            link_type="dedupe_only",
+            blocking_rules_to_generate_predictions=[
+                block_on("name"),
+                block_on("birth_date"),
+                block_on("soc_sec_id"),
+            ],
+            comparisons=[
+                cl.NameComparison("name").configure(term_frequency_adjustments=True),
+                cl.DateOfBirthComparison(
+                    "birth_date", input_is_string=True, datetime_format="%Y-%m-%d"
+                ),
+                cl.LevenshteinAtThresholds("soc_sec_id", [1, 2]),
+                cl.JaroWinklerAtThresholds("address", [0.9, 0.8]),
+            ],
+        )
+        deterministic = [block_on("soc_sec_id", "birth_date"), block_on("name", "birth_date")]
+        em_rules = [block_on("birth_date"), block_on("soc_sec_id")]
     else:
         settings = SettingsCreator(
             link_type="dedupe_only",
@@ -173,6 +197,13 @@ def dedupe_child(source: str, kind: str, labels: str, out: str) -> None:
             variables.ShortString("postcode", has_missing=True),
             variables.Exact("state", has_missing=True),
             variables.ShortString("date_of_birth", has_missing=True),
+            variables.ShortString("soc_sec_id", has_missing=True),
+        ]
+    elif kind == "crm":
+        fields = [
+            variables.String("name"),
+            variables.String("address", has_missing=True),
+            variables.ShortString("birth_date", has_missing=True),
             variables.ShortString("soc_sec_id", has_missing=True),
         ]
     else:
@@ -234,8 +265,14 @@ def scratch_database() -> Iterator[None]:
         teardown_test_environment()
 
 
-def flat_rows(data: Any) -> tuple[str, list[dict[str, str]]]:
-    """The columns the other libraries get (see the module's docstring)."""
+def flat_rows(data: Any, columns: str) -> tuple[str, list[dict[str, str]]]:
+    """The columns the other libraries get (see the module's docstring); ``columns="crm"``:
+    for FEBRL, the same four columns Huike gets."""
+    if data.name.startswith("febrl") and columns == "crm":
+        return "crm", [
+            {"unique_id": row["external_id"], **{k: row.get(k, "") for k in CRM_COLUMNS}}
+            for row in data.rows
+        ]
     if data.name.startswith("febrl"):
         return "febrl", [
             {"unique_id": external, **{k: details.get(k, "") for k in FEBRL_COLUMNS}}
@@ -306,6 +343,13 @@ def run_recordlinkage(kind: str, rows: list[dict[str, str]]) -> tuple[set[Pair],
         compare.exact("suburb", "suburb")
         compare.exact("postcode", "postcode")
         compare.exact("state", "state")
+    elif kind == "crm":
+        for column in ("name", "birth_date", "soc_sec_id"):
+            indexer.block(column)
+        compare.string("name", "name", method="jarowinkler", threshold=0.85)
+        compare.exact("birth_date", "birth_date")
+        compare.exact("soc_sec_id", "soc_sec_id")
+        compare.string("address", "address", method="levenshtein", threshold=0.85)
     else:
         for column in ("name", "phone", "email", "birth_date", "uscc"):
             indexer.block(column)
@@ -339,7 +383,7 @@ def dedupe_labels(data: Any, rows: list[dict[str, str]], path: Path) -> None:
     """10 true pairs and 10 hard false pairs (sharing a surname or name) from the truth."""
     rng = random.Random(SEED)
     match = rng.sample(sorted(data.truth), 10)
-    key = "surname" if data.name.startswith("febrl") else "name"
+    key = "surname" if "surname" in rows[0] else "name"
     by_key: dict[str, list[str]] = {}
     for row in rows:
         if row.get(key):
@@ -383,6 +427,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument(
+        "--columns",
+        choices=("source", "crm"),
+        default="source",
+        help="FEBRL for the other libraries: its source fields, or Huike's four columns",
+    )
     scratch = Path(tempfile.gettempdir())
     parser.add_argument("--splink-python", default=str(scratch / "splink-venv/bin/python"))
     parser.add_argument("--dedupe-python", default=str(scratch / "dedupe-venv/bin/python"))
@@ -404,7 +454,7 @@ def main() -> None:
 
         for name in options.sets.split(","):
             data = bench.dataset(name)
-            kind, rows = flat_rows(data)
+            kind, rows = flat_rows(data, options.columns)
             source = Path(folder) / f"{name}.csv"
             write_flat(source, rows)
             if "huike" in methods:
@@ -412,14 +462,14 @@ def main() -> None:
                 report(name, "huike", pairs, data.truth, seconds)
             if "recordlinkage" in methods:
                 pairs, seconds = run_recordlinkage(kind, rows)
-                report(name, "recordlinkage", pairs, data.truth, seconds)
+                report(name, f"recordlinkage ({kind})", pairs, data.truth, seconds)
             if "splink" in methods:
                 threshold = str(settings.IDENTITY_SAME)
                 command = [options.splink_python, script, "--child", "splink", str(source)]
                 pairs, seconds, error = run_child([*command, kind, threshold])
                 report(
                     name,
-                    "splink" + (f" (failed: {error})" if error else ""),
+                    f"splink ({kind})" + (f" failed: {error}" if error else ""),
                     pairs,
                     data.truth,
                     seconds,
@@ -431,7 +481,7 @@ def main() -> None:
                 pairs, seconds, error = run_child([*command, kind, str(labels)])
                 report(
                     name,
-                    "dedupe" + (f" (failed: {error})" if error else ""),
+                    f"dedupe ({kind})" + (f" failed: {error}" if error else ""),
                     pairs,
                     data.truth,
                     seconds,

@@ -11,11 +11,11 @@ class IdentityConfig(AppConfig):
     def ready(self) -> None:
         # Matching reads which attributes are phones, e-mails, identifiers or addresses once
         # and keeps it for a while; a definition saved in this process is seen at once.
-        from huike.identity import matching
+        from huike.identity import features
         from huike.parties.models import AttributeDefinition
 
         def forget(**_kwargs: object) -> None:
-            matching.forget_roles()
+            features.forget_roles()
 
         post_save.connect(forget, sender=AttributeDefinition, weak=False)
         post_delete.connect(forget, sender=AttributeDefinition, weak=False)

@@ -115,7 +115,7 @@ def empty_tables() -> None:
     """Remove every customer and what hangs off them; ids start again at 1, so that each set
     is matched as a base of its own size (the matcher's prior follows the base's size)."""
     from huike.core.models import ChangeLog
-    from huike.identity import matching
+    from huike.identity import features, matching
     from huike.identity.models import DedupeJob, MatchCandidate, Merge
     from huike.imports.models import ImportJob, ImportProblem
     from huike.parties.models import GoldenValue, Observation, Party, SearchKey
@@ -134,7 +134,7 @@ def empty_tables() -> None:
             marks = ", ".join(["%s"] * len(tables))
             cursor.execute(f"DELETE FROM sqlite_sequence WHERE name IN ({marks})", tables)  # noqa: S608
             cursor.execute("PRAGMA foreign_keys = ON")
-    matching.forget_roles()
+    features.forget_roles()
     matching._base_size_cache = None
     gc.collect()
 

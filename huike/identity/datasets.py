@@ -9,8 +9,9 @@
   homophone by an input method, a given-name character dropped, an old mobile, a new address in
   another city, e-mail in capitals or with a ``+tag``, day and month swapped, missing fields; for
   companies the legal suffix and the city prefix come and go. Many people share common names
-  (王伟, 李娜…) without being one person, some share a household address, some companies share a
-  trade name in other cities: the true non-duplicates a matcher must leave apart.
+  (王伟, 李娜…) without being one person, some live at another customer's address or share a
+  relative's surname, some companies share a trade name in other cities: the true
+  non-duplicates a matcher must leave apart.
 
 A row is a dict: ``external_id``, ``kind`` (person or organization), ``name`` and attribute codes,
 with raw text as a person would type it. ``Dataset.truth`` holds every pair of rows that are one
@@ -128,7 +129,11 @@ def _febrl_date(raw: str) -> str:
 
 def febrl(name: str) -> Dataset:
     """FEBRL set ``name`` (febrl1…febrl4) as Huike rows; truth: the links the package gives
-    (for febrl1–3 every pair of records of one original, for febrl4 the A–B links)."""
+    (for febrl1–3 every pair of records of one original, for febrl4 the A–B links).
+
+    ``name`` is given name and surname (a record with neither is called "-": a customer needs
+    a name), ``home_address`` the address fields joined with ", ", ``birth_date`` ISO (dates
+    that do not exist are left out), ``soc_sec_id`` the custom identity attribute."""
     if name not in FEBRL_NAMES:
         raise ValueError(f"unknown FEBRL set {name!r}: one of {', '.join(FEBRL_NAMES)}")
     frame, truth = _febrl_frames(name)
@@ -316,10 +321,10 @@ class ChineseGenerator:
             surname = name[0]
         else:
             surname = population._pick(rng, population._SURNAMES, population._SURNAME_WEIGHTS)
-            if roll < 0.17 and self.recent:  # someone of the same household: a new given name
-                house = rng.choice(self.recent)
-                if house["kind"] == PERSON:
-                    surname = house["surname"]
+            if roll < 0.17 and self.recent:  # a relative of someone recent: the same surname
+                relative = rng.choice(self.recent)
+                if relative["kind"] == PERSON:
+                    surname = relative["surname"]
             given = rng.choice(population.GIVEN)
             if rng.random() < 0.7:
                 given += rng.choice(population.GIVEN)
@@ -340,7 +345,7 @@ class ChineseGenerator:
             true["birth_date"] = population._birth_date(rng).isoformat()
         address = _address(rng, city)
         if 0.15 <= roll < 0.17 and self.recent and self.recent[-1]["kind"] == PERSON:
-            address = self.recent[-1]["address"]  # same household: same home address
+            address = self.recent[-1]["address"]  # lives with the previous customer
             true["home_address"] = address
         elif rng.random() < 0.65:
             true["home_address"] = address

@@ -939,3 +939,18 @@ def unmerge(merge: Merge, *, actor: Any) -> tuple[Party, Party]:
     if merge is not record:
         merge.refresh_from_db()
     return survivor, restored
+
+
+def queue_likely_duplicates(party: Party, values: Mapping[str, Any]) -> int:
+    """A new customer that probably is one already on file is created all the same (a channel
+    is never refused for it); the pairs go to the review queue, whoever may see the other
+    customer. Returns how many pairs were queued."""
+    from huike.identity import matching
+
+    found = matching.candidates_for(party.kind, values, exclude=[party.pk], limit=10)
+    if not found:
+        return 0
+    return queue_candidates(
+        [(party.pk, candidate.party.pk, candidate.score) for candidate in found],
+        found_by=MatchCandidate.FoundBy.ENTRY,
+    )

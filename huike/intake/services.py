@@ -24,9 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from huike.identity import matching
 from huike.identity import services as identity
-from huike.identity.models import MatchCandidate
 from huike.imports.engine import find_match
 from huike.intake.models import IntakeRequest, Policy, Status
 from huike.parties import services as parties
@@ -167,7 +165,7 @@ def _take(
             provenance=provenance,
             owner=actor,
         )
-        queue_likely_duplicates(party, {parties.NAME: item.name, **item.attributes})
+        identity.queue_likely_duplicates(party, {parties.NAME: item.name, **item.attributes})
         status = Status.CREATED
         observations = list(
             Observation.objects.filter(party=party, source_ref=provenance.source_ref)
@@ -185,19 +183,6 @@ def _take(
     if status == Status.UPDATED and not observations and not records:
         status = Status.SKIPPED  # nothing new to say: every value was blank
     return Outcome(index, status, party=party.pk, observations=observations, consents=records)
-
-
-def queue_likely_duplicates(party: Party, values: Mapping[str, Any]) -> int:
-    """A new customer that probably is one already on file is created all the same (a channel
-    is never refused for it); the pairs go to the review queue, whoever may see the other
-    customer. Returns how many pairs were queued."""
-    found = matching.candidates_for(party.kind, values, exclude=[party.pk], limit=10)
-    if not found:
-        return 0
-    return identity.queue_candidates(
-        [(party.pk, candidate.party.pk, candidate.score) for candidate in found],
-        found_by=MatchCandidate.FoundBy.ENTRY,
-    )
 
 
 def _target(item: Item, *, actor: Any) -> Party | None:

@@ -27,8 +27,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from huike.core.services import diff, record_change, snapshot
+from huike.identity.services import queue_likely_duplicates
 from huike.imports.engine import find_match
-from huike.intake.services import queue_likely_duplicates
 from huike.parties import privacy
 from huike.parties.models import AttributeDefinition, Party
 from huike.parties.services import (

@@ -6,13 +6,8 @@ import pytest
 from django.test import override_settings
 
 from huike.identity import bulk, matching
-from huike.identity.matching import (
-    canonical_email,
-    compare,
-    features_from_values,
-    organisation_name,
-    person_name,
-)
+from huike.identity.matching import compare, features_from_values
+from huike.identity.normalise import canonical_email, organisation_name, person_name
 from huike.parties import services
 from huike.parties.models import Party
 
