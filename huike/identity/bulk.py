@@ -142,7 +142,7 @@ def search(
     size = base_size if base_size is not None else max(count, matching.base_size_now())
     compared = found = 0
     step = max(1, len(pairs) // 200)
-    for position, code in enumerate(pairs.tolist()):
+    for position, code in enumerate(_each(pairs)):
         if position % step == 0:
             if cancelled is not None and cancelled():
                 stats.update(cancelled=True)
@@ -172,6 +172,13 @@ def search(
     )
 
 
+def _each(pairs: np.ndarray, chunk: int = 100_000) -> Iterator[int]:
+    """The pairs as Python integers, a chunk at a time (a list of them all would take about
+    40 bytes a pair)."""
+    for start in range(0, len(pairs), chunk):
+        yield from pairs[start : start + chunk].tolist()
+
+
 def candidate_pairs(records: list[Features], stats: dict[str, Any] | None = None) -> np.ndarray:
     """Each pair of record positions sharing a useful blocking key, once, as ``i * n + j``
     with ``i < j``."""
@@ -195,14 +202,16 @@ def candidate_pairs(records: list[Features], stats: dict[str, Any] | None = None
     ends = np.concatenate((boundaries, [len(key_array)]))
     sizes = ends - starts
     useful = (sizes >= 2) & (sizes <= MAX_BLOCK)
-    codes: list[int] = []
+    codes = array.array("q")
     for start, end in zip(starts[useful].tolist(), ends[useful].tolist(), strict=True):
         members = sorted(owner_array[start:end].tolist())
         codes.extend(i * count + j for i, j in itertools.combinations(members, 2) if i != j)
-    pairs = np.unique(np.asarray(codes, dtype=np.int64)) if codes else np.zeros(0, np.int64)
+    key_count = len(key_array)
+    del key_array, owner_array, order
+    pairs = np.unique(np.frombuffer(codes, dtype=np.int64)) if codes else np.zeros(0, np.int64)
     if stats is not None:
         stats.update(
-            blocking_keys=len(key_array),
+            blocking_keys=key_count,
             blocks=int(useful.sum()),
             blocks_skipped=int((sizes > MAX_BLOCK).sum()),
             candidate_pairs=len(pairs),

@@ -658,9 +658,10 @@ def chinese(count: int, seed: int = 1, duplicate_share: float = 0.3) -> Dataset:
 
 def ensure_attributes() -> None:
     """The FEBRL social security number as a custom identity attribute (created if missing)."""
+    from huike.identity.features import forget_roles
     from huike.parties.models import AttributeDefinition
 
-    AttributeDefinition.objects.get_or_create(
+    _definition, created = AttributeDefinition.objects.get_or_create(
         code=SOC_SEC_ID,
         defaults={
             "label_zh": "社会保障号",
@@ -672,6 +673,8 @@ def ensure_attributes() -> None:
             "applies_to": AttributeDefinition.AppliesTo.PERSON,
         },
     )
+    if created:
+        forget_roles()  # the matcher reads which attributes are identifiers every 30 s
 
 
 def load(

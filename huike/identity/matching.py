@@ -40,7 +40,7 @@ from huike.identity.features import (
     features_from_values,
     load_features,
 )
-from huike.identity.normalise import NameForms
+from huike.identity.normalise import HAN, NameForms, simplified
 from huike.parties import text
 from huike.parties.models import Party, SearchKey
 
@@ -63,6 +63,7 @@ FIELD_LABELS: dict[str, Promise] = {
     "birth_date": _("Date of birth"),
     "gender": _("Gender"),
     "address": _("Address"),
+    "region": _("Region"),
 }
 LEVEL_LABELS: dict[str, Promise] = {
     "exact": _("the same"),
@@ -135,7 +136,7 @@ def decision_for(probability: float) -> str:
 # customers do (None: from the value's frequency in the base). Documented in docs/identity.md.
 NAME_LEVELS = {
     "exact": (0.80, None),
-    "spelling": (0.07, None),
+    "spelling": (0.12, None),
     "similar": (0.07, 0.0005),
     "partial": (0.04, 0.005),
     "different": (0.02, 0.98),
@@ -147,7 +148,7 @@ ORG_NAME_LEVELS = {
     "partial": (0.03, 0.005),
     "different": (0.01, 0.99),
 }
-PHONE_LEVELS = {"exact": (0.65, None), "close": (0.05, 0.0001), "different": (0.30, 1.0)}
+PHONE_LEVELS = {"exact": (0.65, None), "close": (0.05, 0.0001), "different": (0.35, 1.0)}
 EMAIL_LEVELS = {"exact": (0.65, None), "partial": (0.05, 0.01), "different": (0.30, 1.0)}
 IDENTIFIER_LEVELS = {"exact": (0.80, None), "close": (0.10, 0.0005), "different": (0.10, 1.0)}
 EXTERNAL_LEVELS = {"exact": (0.5, None)}
@@ -162,7 +163,13 @@ ADDRESS_LEVELS = {
     "exact": (0.55, 0.0002),
     "similar": (0.25, 0.002),
     "partial": (0.10, 0.02),
-    "different": (0.10, 0.98),
+    "different": (0.20, 0.98),
+}
+# The customer's region (administrative division): the same county or city, the same province.
+REGION_LEVELS = {
+    "exact": (0.60, 0.002),
+    "partial": (0.25, 0.05),
+    "different": (0.15, 0.95),
 }
 
 
@@ -307,6 +314,30 @@ def _address_level(a: Sequence[str], b: Sequence[str]) -> str:
     return "different"
 
 
+def _same_registered_name(a: str, b: str) -> bool:
+    full = text.normalise_name(simplified(a))
+    return (
+        len(full) >= 6
+        and full == text.normalise_name(simplified(b))
+        and full != text.organisation_core_name(full)
+        and bool(HAN.search(full))
+    )
+
+
+def _region_level(a: str, b: str) -> str | None:
+    """Regions are paths from the country down (``CN/330000/330100/330106``). Equal below the
+    province: "exact"; one inside the other or the same province: "partial"; else "different".
+    Two paths that name only a country say nothing."""
+    parts_a, parts_b = a.split("/"), b.split("/")
+    if len(parts_a) < 2 or len(parts_b) < 2:
+        return None
+    if parts_a == parts_b and len(parts_a) >= 3:
+        return "exact"
+    if parts_a[:2] == parts_b[:2]:
+        return "partial"
+    return "different"
+
+
 def _token_set(x: str, y: str) -> float:
     from rapidfuzz import fuzz
 
@@ -339,6 +370,10 @@ def compare(
             override = max(levels["partial"][1] or 0.0, count("word", word) / size)
         if level == "exact":
             chance = max(count("name", a.names.key), count("name", b.names.key), 1) / size
+            if not a.is_person and _same_registered_name(a.name, b.name):
+                # A Chinese company's full registered name (legal form included) is unique
+                # where it is registered: two records spelling all of it alike rarely differ.
+                chance /= 10
         elif level == "spelling":
             # Shared spellings are homophones too: chance is several times the name's own.
             chance = 4 * max(count("name", a.names.key), count("name", b.names.key), 1) / size
@@ -371,6 +406,10 @@ def compare(
     if a.addresses and b.addresses:
         level = _address_level(a.addresses, b.addresses)
         add("address", level, _weight(ADDRESS_LEVELS, level))
+    if a.region and b.region:
+        region = _region_level(a.region, b.region)
+        if region is not None:
+            add("region", region, _weight(REGION_LEVELS, region))
     prior = -math.log2(size)
     total = prior + sum(p.weight for p in parts)
     probability = 1.0 / (1.0 + 2.0 ** (-total)) if total > -1000 else 0.0

@@ -44,7 +44,7 @@ def _fold_latin(value: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -63,8 +63,8 @@ class NameForms:
 @functools.lru_cache(maxsize=200_000)
 def person_name(name: str) -> NameForms:
     folded = _fold_latin(simplified(name))
-    han = "".join(_HAN.findall(folded))
-    latin = [word for word in _WORD.findall(_HAN.sub(" ", folded)) if word]
+    han = "".join(HAN.findall(folded))
+    latin = [word for word in _WORD.findall(HAN.sub(" ", folded)) if word]
     if han:
         syllables = _syllables(han)
         split = 2 if han[:2] in text.COMPOUND_SURNAME_READINGS else 1
@@ -130,7 +130,7 @@ def organisation_name(name: str) -> NameForms:
     core = _fold_latin(local or core)
     if not core:
         return NameForms("", (), "", ())
-    han = "".join(_HAN.findall(core))
+    han = "".join(HAN.findall(core))
     spellings = {core}
     if han and han == core:
         spellings.add("".join(_syllables(han)))

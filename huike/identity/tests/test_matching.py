@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from huike.identity import bulk, matching
+from huike.identity import bulk, features, matching
 from huike.identity.matching import compare, features_from_values
 from huike.identity.normalise import canonical_email, organisation_name, person_name
 from huike.parties import services
@@ -197,3 +197,28 @@ class TestEntryCheck:
         assert [pk for pk, _score in many[0]] == [stored.pk]
         assert next(p for p in many[0][0][1].parts if p.field == "identifier").level == "exact"
         assert many[1] == []
+
+
+def test_regions_agree_by_administrative_division() -> None:
+    def at(region: str) -> matching.Features:
+        return features.build(kind=PERSON, name="周杰", values={}, region=region)
+
+    county = "CN/330000/330100/330106"
+    same = compare(at(county), at(county), base_size=100_000)
+    province = compare(at(county), at("CN/330000/330200"), base_size=100_000)
+    elsewhere = compare(at(county), at("CN/440000/440300"), base_size=100_000)
+    assert [level(s, "region") for s in (same, province, elsewhere)] == [
+        "exact",
+        "partial",
+        "different",
+    ]
+    assert same.weight > province.weight > elsewhere.weight
+    assert level(compare(at("CN"), at("CN"), base_size=100_000), "region") is None
+
+
+def test_a_full_registered_company_name_counts_more_than_its_core() -> None:
+    name = "杭州海辰塑胶有限公司"
+    registered = compare(org(name), org(name), base_size=100_000)
+    core_only = compare(org("海辰塑胶"), org("海辰塑胶"), base_size=100_000)
+    assert level(registered, "name") == level(core_only, "name") == "exact"
+    assert registered.weight > core_only.weight
