@@ -1117,8 +1117,13 @@ _SYNONYMS: tuple[tuple[str, str | None, str | None], ...] = (
         "office_address",
     ),
     ("注册地址 registeredaddress", None, "registered_address"),
-    ("街道 street streetaddress", "postal_address:street", "postal_address:street"),
-    ("城市 市 city town", "postal_address:city", "postal_address:city"),
+    (
+        "街道 门牌号 street streetaddress streetnumber housenumber address1 address2 address3 "
+        "addressline1 addressline2 addressline3 street1 street2 street3",
+        "postal_address:street",
+        "postal_address:street",
+    ),
+    ("城市 市 区县 city town suburb locality", "postal_address:city", "postal_address:city"),
     ("省 省份 state province region stateregion", "postal_address:region", "postal_address:region"),
     (
         "邮编 邮政编码 zip zipcode postcode postalcode",
@@ -1132,8 +1137,14 @@ _SYNONYMS: tuple[tuple[str, str | None, str | None], ...] = (
     ("身份证 身份证号 身份证号码 居民身份证号码 idcard idnumber residentid", "resident_id", None),
     ("护照 护照号 护照号码 passport passportnumber", "passport_number", None),
     (
+        "其他证件 其他证件号码 证件号 证件号码 港澳通行证 台胞证 居留证 ssn socialsecuritynumber "
+        "socsecid socialsecurityid nationalid nationalidnumber otheridnumber",
+        "other_id_number",
+        None,
+    ),
+    (
         "客户编号 客户编码 编号 客户id 外部编号 会员号 会员编号 id externalid customerid "
-        "customernumber recordid contactid accountid",
+        "customernumber recordid recid contactid accountid",
         "external_id",
         "external_id",
     ),

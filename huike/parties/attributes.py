@@ -402,6 +402,17 @@ _TEMPLATE: dict[str, list[dict[str, Any]]] = {
             help_en="Sensitive personal information; the number changes when a passport is "
             "renewed.",
         ),
+        _attribute(
+            "other_id_number",
+            "其他证件号码",
+            "Other ID number",
+            applies_to=PERSON,
+            sensitivity=SENSITIVE,
+            reevaluate_days=None,
+            help_zh="敏感个人信息：港澳台居民证件、外国人居留证、其他国家的身份或社会保障号码等。",
+            help_en="Sensitive personal information: a Hong Kong, Macao or Taiwan permit, a "
+            "foreigner's residence permit, another country's identity or social security number.",
+        ),
     ],
     "address": [
         _attribute(

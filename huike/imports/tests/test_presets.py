@@ -270,6 +270,25 @@ def test_suggestions_in_english():
     }
 
 
+def test_suggestions_for_a_research_export_with_address_lines_and_other_ids():
+    # FEBRL's columns: numbered address lines are street parts, not two whole addresses.
+    header = ["rec_id", "given_name", "surname", "street_number", "address_1", "address_2"]
+    header += ["suburb", "postcode", "state", "date_of_birth", "soc_sec_id"]
+    assert suggest(header, [*KNOWN, "other_id_number"]) == {
+        "rec_id": "external_id",
+        "given_name": "name:given_name",
+        "surname": "name:family_name",
+        "street_number": "postal_address:street",
+        "address_1": "postal_address:street",
+        "address_2": "postal_address:street",
+        "suburb": "postal_address:city",
+        "postcode": "postal_address:postcode",
+        "state": "postal_address:region",
+        "date_of_birth": "birth_date:date",
+        "soc_sec_id": "other_id_number",
+    }
+
+
 def test_suggestions_ignore_case_spacing_punctuation_full_width_and_marks():
     header = [
         "*姓名",

@@ -18,6 +18,7 @@ BY_CODE = {entry["code"]: entry for entry in DEFAULT_ATTRIBUTES}
 PIPL_SENSITIVE = {
     "resident_id": "ID numbers",
     "passport_number": "ID numbers",
+    "other_id_number": "ID numbers",
     "bank_account": "financial accounts",
     "health": "health",
     "children": "minors",
