@@ -135,7 +135,7 @@ def empty_tables() -> None:
             cursor.execute(f"DELETE FROM sqlite_sequence WHERE name IN ({marks})", tables)  # noqa: S608
             cursor.execute("PRAGMA foreign_keys = ON")
     features.forget_roles()
-    matching._base_size_cache = None
+    matching.forget_base_size()
     gc.collect()
 
 

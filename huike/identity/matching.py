@@ -430,6 +430,12 @@ def base_size_now() -> int:
     return _base_size_cache[1]
 
 
+def forget_base_size() -> None:
+    """Read the base size again at the next score (after a bulk load or a purge)."""
+    global _base_size_cache
+    _base_size_cache = None
+
+
 # ---------------------------------------------------------------------------------------------
 # The entry check
 # ---------------------------------------------------------------------------------------------

@@ -222,3 +222,12 @@ def test_a_full_registered_company_name_counts_more_than_its_core() -> None:
     core_only = compare(org("海辰塑胶"), org("海辰塑胶"), base_size=100_000)
     assert level(registered, "name") == level(core_only, "name") == "exact"
     assert registered.weight > core_only.weight
+
+
+def test_the_base_size_is_read_again_when_forgotten(admin_user) -> None:
+    matching.forget_base_size()
+    before = matching.base_size_now()
+    party = services.create_party(actor=admin_user, kind=PERSON, name="冯十")
+    assert matching.base_size_now() == before  # remembered for a while
+    matching.forget_base_size()
+    assert matching.base_size_now() == party.pk
