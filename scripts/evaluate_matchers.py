@@ -29,10 +29,14 @@ line); for the Chinese set the cleaned columns a data engineer would prepare (ph
 E.164, e-mail in lower case, dates in ISO form; names and addresses as typed).
 
 Prints one line per set and method: pairs predicted, precision, recall, F1, wall time. Needs
-the dev dependencies; nothing here runs in the test suite or at run time. The virtualenvs:
+the dev dependencies; nothing here runs in the test suite or at run time. splink and dedupe run
+in virtualenvs of their own, never the project's; by default ``splink-venv`` and ``dedupe-venv``
+in the temporary directory (``--splink-python``, ``--dedupe-python`` name others):
 
-    python3 -m venv /tmp/splink-venv && /tmp/splink-venv/bin/pip install splink==5.0.0 duckdb
-    python3 -m venv /tmp/dedupe-venv && /tmp/dedupe-venv/bin/pip install "dedupe>=3,<4"
+    python3 -m venv "$TMPDIR/splink-venv"
+    "$TMPDIR/splink-venv/bin/pip" install splink==5.0.0 duckdb
+    python3 -m venv "$TMPDIR/dedupe-venv"
+    "$TMPDIR/dedupe-venv/bin/pip" install "dedupe>=3,<4"
 """
 
 from __future__ import annotations
