@@ -16,6 +16,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -953,4 +954,38 @@ def queue_likely_duplicates(party: Party, values: Mapping[str, Any]) -> int:
     return queue_candidates(
         [(party.pk, candidate.party.pk, candidate.score) for candidate in found],
         found_by=MatchCandidate.FoundBy.ENTRY,
+    )
+
+
+@dataclass
+class EntryCheck:
+    """What the check at entry found: ``found`` among every customer (queued when the new
+    customer is created anyway), ``shown`` the best of those ``user`` may see."""
+
+    found: list[Any]
+    shown: list[Any]
+
+
+# Likely duplicates looked at when a customer is entered, and shown to the user.
+ENTRY_SEARCHED = 10
+ENTRY_SHOWN = 5
+
+
+def check_at_entry(kind: str, values: Mapping[str, Any], *, user: Any) -> EntryCheck:
+    """The likely duplicates of a customer about to be created by ``user`` (form or API)."""
+    from huike.identity import matching
+
+    found = matching.candidates_for(kind, values, limit=ENTRY_SEARCHED)
+    visible = set(
+        Party.objects.visible_to(user)
+        .filter(pk__in=[c.party.pk for c in found])
+        .values_list("pk", flat=True)
+    )
+    return EntryCheck(found, [c for c in found if c.party.pk in visible][:ENTRY_SHOWN])
+
+
+def queue_found(party: Any, found: Iterable[Any]) -> int:
+    """Queue the pairs of a customer created although it looks like ``found`` (entry)."""
+    return queue_candidates(
+        [(party.pk, c.party.pk, c.score) for c in found], found_by=MatchCandidate.FoundBy.ENTRY
     )

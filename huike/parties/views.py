@@ -26,7 +26,7 @@ from huike.core.services import log_access
 from huike.core.views.generic import ObjectDetailView, ObjectEditView, ObjectListView
 from huike.identity import matching
 from huike.identity import services as identity
-from huike.identity.models import Decision, MatchCandidate
+from huike.identity.models import Decision
 from huike.parties import privacy, selectors, services
 from huike.parties.attributes import SECTIONS
 from huike.parties.filters import PartyFilterSet
@@ -104,12 +104,6 @@ def bulk(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(next_url)
 
 
-# Likely duplicates looked at when a customer is created, and shown (the best of those the
-# user may see).
-DUPLICATES_SEARCHED = 10
-DUPLICATES_SHOWN = 5
-
-
 @dataclass
 class DuplicateCheck:
     """What the at-entry check found (every customer, scope aside) and, when the form must
@@ -173,10 +167,7 @@ class PartyEditView(ObjectEditView):
                     if check is not None and check.found:
                         # Created although it looks like someone already on file (perhaps
                         # someone this user may not see): a reviewer gets the pairs.
-                        identity.queue_candidates(
-                            [(party.pk, c.party.pk, c.score) for c in check.found],
-                            found_by=MatchCandidate.FoundBy.ENTRY,
-                        )
+                        identity.queue_found(party, check.found)
             except services.VersionConflict:
                 form.add_error(
                     None,
@@ -217,13 +208,8 @@ class PartyEditView(ObjectEditView):
         wanted = request.POST.get("add_to", "")
         if wanted:
             return DuplicateCheck([], self.add_to_existing(kind, wanted, values))
-        found = matching.candidates_for(kind, values, limit=DUPLICATES_SEARCHED)
-        visible = set(
-            Party.objects.visible_to(request.user)
-            .filter(pk__in=[c.party.pk for c in found])
-            .values_list("pk", flat=True)
-        )
-        shown = [c for c in found if c.party.pk in visible][:DUPLICATES_SHOWN]
+        check = identity.check_at_entry(kind, values, user=request.user)
+        found, shown = check.found, check.shown
         if not shown or request.POST.get("create_anyway"):
             return DuplicateCheck(found, None)
         may_change = request.user.has_perm("parties.change_party")

@@ -22,7 +22,6 @@ from huike.core.models import AccessLog
 from huike.core.services import log_access
 from huike.identity import matching
 from huike.identity import services as identity
-from huike.identity.models import MatchCandidate
 from huike.parties import privacy, selectors, services
 from huike.parties.api.serializers import (
     AttributeDefinitionSerializer,
@@ -48,10 +47,6 @@ from huike.parties.models import (
 
 T = TypeVar("T")
 TRUE = {"1", "true", "yes", "on"}
-# Likely duplicates looked at when a customer is created, and answered (the best the caller
-# may see).
-DUPLICATES_SEARCHED = 10
-DUPLICATES_SHOWN = 5
 
 
 def refused_as_400(write: Callable[[], T]) -> T:
@@ -162,24 +157,15 @@ class PartyViewSet(SensitiveReadLogMixin, ScopedModelViewSet):
             services.check_suppression(values)
         except DjangoValidationError as error:
             raise service_errors(error) from error
-        found = matching.candidates_for(kind, values, limit=DUPLICATES_SEARCHED)
-        visible = set(
-            Party.objects.visible_to(request.user)
-            .filter(pk__in=[c.party.pk for c in found])
-            .values_list("pk", flat=True)
-        )
-        shown = [c for c in found if c.party.pk in visible][:DUPLICATES_SHOWN]
+        check = identity.check_at_entry(kind, values, user=request.user)
+        found, shown = check.found, check.shown
         if shown and not anyway:
             return self.duplicate_answer(shown)
         with transaction.atomic():
             self.perform_create(serializer)
             if found:  # created anyway (or the look-alikes are out of the caller's scope)
                 assert serializer.instance is not None
-                party_id = serializer.instance.pk
-                identity.queue_candidates(
-                    [(party_id, c.party.pk, c.score) for c in found],
-                    found_by=MatchCandidate.FoundBy.ENTRY,
-                )
+                identity.queue_found(serializer.instance, found)
         response = Response(
             serializer.data,
             status=status.HTTP_201_CREATED,
