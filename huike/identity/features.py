@@ -9,6 +9,7 @@ blind index (never decrypted for matching).
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import unicodedata
@@ -16,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from huike.core import crypto
+from huike.core import crypto, sql
 from huike.identity.normalise import (
     NameForms,
     address_text,
@@ -25,7 +26,7 @@ from huike.identity.normalise import (
     organisation_name,
     person_name,
 )
-from huike.parties.models import AttributeDefinition, GoldenValue, Observation, Party
+from huike.parties.models import AttributeDefinition, GoldenValue, Observation, Party, Region
 from huike.parties.values import coerce, is_blank
 
 Validator = AttributeDefinition.Validator
@@ -215,25 +216,39 @@ def load_features(party_ids: Iterable[int], *, chunk: int = 2_000) -> dict[int, 
 
 def _load_chunk(ids: list[int]) -> dict[int, Features]:
     r = roles()
-    contact = [r.definitions[c].pk for c in (r.phones | r.emails) if c in r.definitions]
+    contact = {r.definitions[c].pk for c in (r.phones | r.emails) if c in r.definitions}
     observed: dict[int, tuple[set[str], set[str]]] = {}
     codes_by_pk = {d.pk: c for c, d in r.definitions.items()}
-    for party_id, attribute_id, value_text in Observation.objects.filter(
-        party_id__in=ids, attribute_id__in=contact
-    ).values_list("party_id", "attribute_id", "value_text"):
+    # Every observation of these parties, filtered here: with the attribute in the query,
+    # PostgreSQL may scan the whole attribute index (every customer's phones) for a few rows.
+    rows = sql.select_in(Observation, "party_id, attribute_id, value_text", "party_id", ids)
+    for party_id, attribute_id, value_text in rows:
+        if attribute_id not in contact:
+            continue
         phones, emails = observed.setdefault(party_id, (set(), set()))
         (phones if codes_by_pk.get(attribute_id) in r.phones else emails).add(value_text)
-    sealed = [r.definitions[c].pk for c in r.identifiers & r.sensitive if c in r.definitions]
+    sealed = {r.definitions[c].pk for c in r.identifiers & r.sensitive if c in r.definitions}
     blind: dict[int, dict[str, str]] = {}
     if sealed:
-        for party_id, attribute_id, value_text in GoldenValue.objects.filter(
-            party_id__in=ids, attribute_id__in=sealed
-        ).values_list("party_id", "attribute_id", "value_text"):
+        rows = sql.select_in(
+            GoldenValue,
+            "party_id, attribute_id, value_text",
+            "party_id",
+            ids,
+            where={"attribute_id": sealed},
+        )
+        for party_id, attribute_id, value_text in rows:
             blind.setdefault(party_id, {})[codes_by_pk[attribute_id]] = value_text
+    parties = list(sql.select_in(Party, "id, kind, name, golden, region_id", "id", ids))
+    regions = dict(
+        Region.objects.filter(pk__in={row[4] for row in parties if row[4]}).values_list(
+            "pk", "path"
+        )
+    )
     result = {}
-    for pk, kind, name, golden, region in Party.objects.filter(pk__in=ids).values_list(
-        "pk", "kind", "name", "golden", "region__path"
-    ):
+    for pk, kind, name, golden, region_id in parties:
+        if isinstance(golden, str):
+            golden = json.loads(golden)
         result[pk] = from_golden(
             pk,
             kind,
@@ -241,7 +256,7 @@ def _load_chunk(ids: list[int]) -> dict[int, Features]:
             golden or {},
             blind=blind.get(pk, {}),
             observed=observed.get(pk),
-            region=region or "",
+            region=regions.get(region_id, ""),
             part_roles=r,
         )
     return result

@@ -34,7 +34,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
-from huike.core import crypto
+from huike.core import crypto, sql
 from huike.identity.features import (
     Features,
     features_from_values,
@@ -452,7 +452,7 @@ class Candidate:
 KEY_LIMIT = 50
 
 
-def _probe_keys(features: Features) -> list[tuple[str, str]]:
+def probe_keys(features: Features) -> list[tuple[str, str]]:
     keys: list[tuple[str, str]] = []
     for phone in features.phones:
         keys.append((SearchKey.Kind.PHONE.value, text.phone_digits_reversed(phone)))
@@ -478,7 +478,7 @@ def _probe_keys(features: Features) -> list[tuple[str, str]]:
 
 def _candidate_ids(features: Features, exclude: set[int]) -> set[int]:
     ids: set[int] = set()
-    for kind, value in _probe_keys(features):
+    for kind, value in probe_keys(features):
         found = SearchKey.objects.filter(kind=kind, value=value).values_list("party_id", flat=True)
         ids.update(found[:KEY_LIMIT])
     ids.difference_update(exclude)
@@ -550,31 +550,57 @@ def _scored(probe: Features, exclude: set[int]) -> list[tuple[int, Score]]:
 def candidates_for_many(
     items: Sequence[tuple[str, Mapping[str, Any]]],
 ) -> list[list[tuple[int, Score]]]:
-    """:func:`candidates_for` for many records at once (imports): for each, the ids and scores
-    of customers at "maybe" or above, best first. No record scope is applied."""
-    probes = [features_from_values(kind, values) for kind, values in items]
+    """:func:`candidates_for` for many records at once: for each, the ids and scores of
+    customers at "maybe" or above, best first. No record scope is applied."""
+    return candidates_for_features([features_from_values(kind, values) for kind, values in items])
+
+
+# Keys that identify on their own: every customer sharing one is compared.
+STRONG_KEYS = (SearchKey.Kind.PHONE.value, SearchKey.Kind.EMAIL.value, SearchKey.Kind.CODE.value)
+
+
+def candidates_for_features(
+    probes: Sequence[Features],
+    *,
+    keys: Sequence[Sequence[tuple[str, str]]] | None = None,
+    name_block: int | None = None,
+) -> list[list[tuple[int, Score]]]:
+    """:func:`candidates_for_many` for records already normalised (imports prepare them in
+    their worker processes).
+
+    With ``name_block``, a name or spelling shared by more customers than that is not a reason
+    on its own to compare (imports: a common name would bring dozens of customers to load and
+    score for every row); phones, e-mails, identifiers and external ids always are. ``keys``
+    are the probes' :func:`probe_keys` when already computed. A few queries per key kind count
+    the name keys and fetch the candidates for the whole batch."""
     wanted: dict[tuple[str, str], list[int]] = {}
     for index, probe in enumerate(probes):
-        for key in _probe_keys(probe):
+        for key in keys[index] if keys is not None else probe_keys(probe):
             wanted.setdefault(key, []).append(index)
+    counts = _key_counts([key for key in wanted if key[0] not in STRONG_KEYS])
+    if name_block is not None:
+        wanted = {
+            key: indexes
+            for key, indexes in wanted.items()
+            if key[0] in STRONG_KEYS or counts.get(key, 0) <= name_block
+        }
     per_item: list[set[int]] = [set() for _probe in probes]
-    by_kind: dict[str, set[str]] = {}
+    by_kind: dict[str, list[str]] = {}
     for kind, value in wanted:
-        by_kind.setdefault(kind, set()).add(value)
+        by_kind.setdefault(kind, []).append(value)
     for kind, values in by_kind.items():
+        values.sort()
         seen: dict[str, int] = {}
-        for start in range(0, len(values), 500):
-            chunk = sorted(values)[start : start + 500]
-            for value, party_id in SearchKey.objects.filter(kind=kind, value__in=chunk).values_list(
-                "value", "party_id"
-            ):
-                if seen.get(value, 0) >= KEY_LIMIT:
-                    continue
-                seen[value] = seen.get(value, 0) + 1
-                for index in wanted[(kind, value)]:
-                    per_item[index].add(party_id)
-    stored = load_features(set().union(*per_item)) if any(per_item) else {}
-    frequency = _name_frequency(probes)
+        for value, party_id in _key_rows("value, party_id", kind, values):
+            if seen.get(value, 0) >= KEY_LIMIT:
+                continue
+            seen[value] = seen.get(value, 0) + 1
+            for index in wanted[(kind, value)]:
+                per_item[index].add(party_id)
+    if not any(per_item):
+        return [[] for _probe in probes]
+    stored = load_features(set().union(*per_item))
+    frequency = _frequency_from_counts(probes, counts)
     size = base_size_now()
     results: list[list[tuple[int, Score]]] = []
     for probe, ids in zip(probes, per_item, strict=True):
@@ -589,3 +615,50 @@ def candidates_for_many(
         scored.sort(key=lambda item: (-item[1].probability, item[0]))
         results.append(scored)
     return results
+
+
+def _key_counts(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """How many customers carry each (kind, value) search key: one grouped query per kind and
+    500 values."""
+    by_kind: dict[str, list[str]] = {}
+    for kind, value in keys:
+        by_kind.setdefault(kind, []).append(value)
+    counts: dict[tuple[str, str], int] = {}
+    for kind, values in by_kind.items():
+        values.sort()
+        rows = _key_rows("value, COUNT(*)", kind, values, group=True)
+        counts.update(((kind, value), int(total)) for value, total in rows)
+    return counts
+
+
+def _key_rows(
+    columns: str, kind: str, values: Sequence[str], *, group: bool = False
+) -> Iterable[tuple[Any, ...]]:
+    """``SELECT columns`` of the search keys of ``kind`` whose value is one of ``values``."""
+    return sql.select_in(
+        SearchKey,
+        columns,
+        "value",
+        values,
+        where={"kind": kind},
+        tail="GROUP BY value" if group else "",
+    )
+
+
+def _frequency_from_counts(
+    probes: Iterable[Features], counts: Mapping[tuple[str, str], int]
+) -> Frequency:
+    """:func:`_name_frequency`'s answer, from counts :func:`_key_counts` already made."""
+    by_key: dict[str, int] = {}
+    name = SearchKey.Kind.NAME.value
+    for probe in probes:
+        if probe.name and probe.names.key:
+            total = counts.get((name, text.normalise_name(probe.name)[:200]), 0)
+            if total:
+                key = probe.names.key
+                by_key[key] = max(by_key.get(key, 0), min(total, FREQUENCY_CAP))
+
+    def frequency(kind: str, value: str) -> int:
+        return by_key.get(value, 1) if kind == "name" else 1
+
+    return frequency

@@ -44,7 +44,6 @@ CITIES = ["北京市朝阳区", "上海市浦东新区", "广州市天河区", "
 STREETS = ["建国路", "人民路", "中山路", "解放路", "和平路", "长江路"]
 COMPANIES = ["华信科技有限公司", "东方贸易有限公司", "新城建设集团", "远航物流有限公司"]
 TITLES = ["总经理", "采购经理", "财务总监", "工程师", "销售主管"]
-BATCH = 1000
 
 
 def sizes() -> list[int]:
@@ -168,7 +167,7 @@ def run_floor(path: Path) -> float:
         reader = csv.reader(handle)
         next(reader)
         while True:
-            rows = [row for _n, row in zip(range(BATCH), reader, strict=False)]
+            rows = [row for _n, row in zip(range(engine.BATCH), reader, strict=False)]
             if not rows:
                 break
             began = time.perf_counter()

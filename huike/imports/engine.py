@@ -13,7 +13,7 @@ observation's ``source_ref`` names the file's digest and line, so importing the 
 skips the rows it already holds.
 
 Rows without an exact match are also compared, the whole batch in one call of
-``identity.matching.candidates_for_many``, with the customers already on file that the importer
+``identity.matching.candidates_for_features``, with the customers already on file that the importer
 may see: a row that probably is one of them is still created (never merged at import time), and
 each such pair is queued for review (``MatchCandidate``, found by "import") and the row counted
 in ``ImportJob.duplicates``. Rows of one batch are not compared with each other (nor with
@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from huike.core import sql
 from huike.identity import matching
 from huike.identity import services as identity
 from huike.identity.models import MatchCandidate
@@ -46,7 +47,9 @@ from huike.parties import population, services
 from huike.parties.models import AttributeDefinition, GoldenValue, Observation, Party, SearchKey
 from huike.parties.text import normalise_email, normalise_phone
 
-BATCH = 1000
+# Rows a transaction writes: fewer, larger commits cost less per row (2,500 measured about 25%
+# faster than 1,000 at 100k rows); a crash loses at most one batch in progress.
+BATCH = 2500
 # SQLite's page cache while importing (KiB, negative as PRAGMA cache_size takes it): big enough
 # that the value indexes stay in memory for a long while, small enough for a 1 GB budget.
 IMPORT_CACHE_KIB = -256 * 1024
@@ -198,35 +201,40 @@ def declared_consent(job: ImportJob) -> writer.Consent | None:
     )
 
 
-def _lookup(model: Any, column: str, values: set[str], **filters: Any) -> dict[str, int]:
+def _lookup(model: Any, column: str, values: set[str], **where: Any) -> dict[str, int]:
     """``{value: party id}`` for the rows of ``model`` whose ``column`` is one of ``values``
     (the lowest party id when several share one)."""
     found: dict[str, int] = {}
-    wanted = sorted(values)
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        rows = (
-            model.objects.filter(**filters, **{f"{column}__in": chunk})
-            .order_by("party_id")
-            .values_list(column, "party_id")
-        )
-        for value, party_id in rows:
-            found.setdefault(value, party_id)
+    if not values or None in where.values():
+        return found
+    rows = sql.select_in(model, f'"{column}", party_id', column, sorted(values), where=where)
+    for value, party_id in sorted(rows, key=lambda row: row[1]):
+        found.setdefault(value, party_id)
     return found
 
 
 def find_matches(keys: list[tuple[str, str, str]]) -> list[int | None]:
     """:func:`find_match` for many rows in three queries: each row's matching party id, given
     its (external id, normalised e-mail, E.164 mobile)."""
+    attributes = dict(
+        AttributeDefinition.objects.filter(code__in=("external_id", "mobile")).values_list(
+            "code", "pk"
+        )
+    )
     externals = _lookup(
         GoldenValue,
         "value_text",
         {k[0] for k in keys if k[0]},
-        attribute__code="external_id",
+        attribute_id=attributes.get("external_id"),
     )
-    emails = _lookup(SearchKey, "value", {k[1] for k in keys if k[1]}, kind=SearchKey.Kind.EMAIL)
+    emails = _lookup(
+        SearchKey, "value", {k[1] for k in keys if k[1]}, kind=SearchKey.Kind.EMAIL.value
+    )
     mobiles = _lookup(
-        GoldenValue, "value_text", {k[2] for k in keys if k[2]}, attribute__code="mobile"
+        GoldenValue,
+        "value_text",
+        {k[2] for k in keys if k[2]},
+        attribute_id=attributes.get("mobile"),
     )
     return [
         externals.get(external) or emails.get(email) or mobiles.get(mobile)
@@ -239,11 +247,15 @@ def _likely_duplicates(
 ) -> list[list[tuple[int, matching.Score]]]:
     """For each row about to create a customer, the customers on file it probably is (scoring
     "maybe" or more), among ``visible`` (a queryset; None: every customer): one matching call
-    and one scope query for the whole batch."""
+    and one scope query for the whole batch. A name shared by more than
+    ``IMPORT_NAME_BLOCK`` customers is no reason on its own to compare (see
+    ``matching.candidates_for_features``): ``huike dedupe`` compares those too."""
     if not rows:
         return []
-    found = matching.candidates_for_many(
-        [(item.kind, {services.NAME: item.name, **item.values}) for item in rows]
+    found = matching.candidates_for_features(
+        [item.features for item in rows],
+        keys=[item.match_keys for item in rows],
+        name_block=settings.IMPORT_NAME_BLOCK,
     )
     if visible is not None:
         ids = sorted({pk for pairs in found for pk, _score in pairs})

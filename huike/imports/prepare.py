@@ -16,6 +16,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from huike.identity import features as identity
+from huike.identity import matching
 from huike.imports import presets
 from huike.parties import population, privacy, services
 from huike.parties.models import AttributeDefinition
@@ -32,6 +34,7 @@ class Plan:
     known: dict[str, AttributeDefinition]
     editable: dict[str, bool]  # by sensitivity: may the collector set such values?
     language: str
+    roles: identity.Roles = field(init=False)  # the parts attributes play in matching
     validators: dict[str, str] = field(init=False)
     contact_kinds: dict[str, str] = field(init=False)
 
@@ -39,6 +42,7 @@ class Plan:
         from django.apps import apps
 
         self.validators = {code: d.validator for code, d in self.known.items()}
+        self.roles = identity.roles()
         self.contact_kinds = {}
         if apps.is_installed("huike.subjects"):
             from huike.subjects.suppression import kind_of
@@ -65,6 +69,8 @@ class Prepared:
     party_name: str  # the golden name, as the customer is called
     pinyin: str
     search_keys: list[tuple[str, str]]
+    features: identity.Features  # the row as identity matching compares it
+    match_keys: list[tuple[str, str]]  # the search keys its likely duplicates are looked up by
     # Values left out (``presets.Notice``: "Birthday: “--05-30” has no year."): the rest of the
     # row is imported and the row listed as a warning.
     warnings: list[str] = field(default_factory=list)
@@ -116,11 +122,14 @@ def prepare(plan: Plan, line: int, row: dict[str, str]) -> Prepared | Rejected:
     )
     golden: dict[str, Any] = {}
     stored: list[tuple[str, str, str]] = []
+    plain: dict[str, str] = {}
     for definition, value, value_text in cleaned:
+        plain[definition.code] = value_text
         sealed, sealed_text = privacy.protect(definition, value, value_text)
         golden[definition.code] = sealed
         stored.append((definition.code, json.dumps(sealed), sealed_text))
     party_name = str(golden.get(services.NAME) or name)[:200]
+    features = identity.build(kind=kind, name=name, values=plain, part_roles=plan.roles)
     return Prepared(
         warnings=[str(notice) for notice in notices],
         line=line,
@@ -135,6 +144,8 @@ def prepare(plan: Plan, line: int, row: dict[str, str]) -> Prepared | Rejected:
         party_name=party_name,
         pinyin=population.pinyin_of(party_name),
         search_keys=sorted(services.search_keys_from(kind, party_name, golden, plan.validators)),
+        features=features,
+        match_keys=matching.probe_keys(features),
     )
 
 

@@ -26,7 +26,7 @@ from huike.core.models import ChangeLog
 from huike.core.services import diff, snapshot
 from huike.imports.prepare import Prepared
 from huike.parties import population, services
-from huike.parties.models import AttributeDefinition, Observation, Party
+from huike.parties.models import AttributeDefinition, GoldenValue, Observation, Party
 from huike.privacy.models import (
     Channel,
     ConsentNotice,
@@ -162,6 +162,8 @@ class Writer:
                     )
                     if days and days not in stale:
                         stale[days] = adapt(now + datetime.timedelta(days=days))
+                    if vendor == "sqlite":
+                        continue  # copied from the observations below, in one statement
                     golden_rows.append(
                         (
                             party_id,
@@ -224,4 +226,29 @@ class Writer:
                 (PARTY_CONSENT, current_rows),
             ):
                 table.insert(cursor, vendor, rows)
+            if vendor == "sqlite" and observation_rows:
+                self._golden_from_observations(
+                    cursor, observation_rows[0][0], observation_rows[-1][0], stale
+                )
         return party_ids
+
+    def _golden_from_observations(
+        self, cursor: Any, first: int, last: int, stale: Mapping[int, Any]
+    ) -> None:
+        """Each new customer's golden values are its observations (one each): on SQLite they are
+        copied in one ``INSERT … SELECT`` instead of being bound row by row. The ids are this
+        transaction's own (SQLite has one writer), so the range holds nothing else."""
+        cases: list[Any] = []
+        for attribute_id, days in self.attributes.values():
+            if days:
+                cases += [attribute_id, stale[days]] if days in stale else []
+        when = " ".join("WHEN %s THEN %s" for _pair in range(len(cases) // 2))
+        stale_at = f"CASE attribute_id {when} ELSE NULL END" if cases else "NULL"
+        golden = GoldenValue._meta.db_table
+        observation = Observation._meta.db_table
+        cursor.execute(
+            f'INSERT INTO "{golden}" (party_id, attribute_id, value, value_text, observation_id, '  # noqa: S608
+            f"confirmed_at, stale_at) SELECT party_id, attribute_id, value, value_text, id, "
+            f'collected_at, {stale_at} FROM "{observation}" WHERE id BETWEEN %s AND %s',
+            [*cases, first, last],
+        )

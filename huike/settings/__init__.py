@@ -419,6 +419,9 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 # one (huike/imports/pipeline.py); files under IMPORT_WORKERS_MIN_BYTES are prepared in-process.
 IMPORT_WORKERS = env_int("IMPORT_WORKERS", min(2, max(0, (os.cpu_count() or 1) - 1)))
 IMPORT_WORKERS_MIN_BYTES = env_int("IMPORT_WORKERS_MIN_BYTES", 8 * 1024 * 1024)
+# At import, a row is compared with the customers sharing a name (or its spelling) only when at
+# most this many do; phones, e-mails and identifiers always count (huike dedupe compares all).
+IMPORT_NAME_BLOCK = env_int("IMPORT_NAME_BLOCK", 5)
 # Days a finished import keeps its problem rows (rejected rows as they were) and its upload.
 IMPORT_KEEP_DAYS = env_int("IMPORT_KEEP_DAYS", 30)
 # The worker counts as alive when its heartbeat is younger than this.

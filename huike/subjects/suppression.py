@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from huike.core import crypto
+from huike.core import crypto, sql
 from huike.core.services import record_change
 from huike.parties import text
 from huike.parties.models import AttributeDefinition, Observation, Party
@@ -109,9 +109,15 @@ def is_suppressed(values: Mapping[str, Any]) -> list[str]:
 
 
 def on_list(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
-    """The ``(kind, digest)`` pairs among ``pairs`` that are on the list (one query): how an
-    import checks a whole batch, its digests computed with :func:`digest`."""
-    return _live(pairs)
+    """The ``(kind, digest)`` pairs among ``pairs`` that are on the list: how an import checks
+    a whole batch, its digests computed with :func:`digest`. One query when the list is empty,
+    else one per 500 digests."""
+    live = SuppressionEntry.objects.filter(released_at__isnull=True)
+    if not pairs or not live.exists():
+        return set()
+    digests = sorted({d for _kind, d in pairs})
+    found = sql.select_in(SuppressionEntry, "kind, digest, released_at", "digest", digests)
+    return {(kind, d) for kind, d, released in found if released is None} & pairs
 
 
 def candidates(raw: str) -> set[tuple[str, str]]:

@@ -133,13 +133,13 @@ def test_the_matching_is_called_once_per_batch(
     tmp_path: Path, admin_user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[int] = []
-    real = matching.candidates_for_many
+    real = matching.candidates_for_features
 
-    def counted(items: Any) -> Any:
-        calls.append(len(items))
-        return real(items)
+    def counted(probes: Any, **options: Any) -> Any:
+        calls.append(len(probes))
+        return real(probes, **options)
 
-    monkeypatch.setattr(matching, "candidates_for_many", counted)
+    monkeypatch.setattr(matching, "candidates_for_features", counted)
     path = tmp_path / "five.csv"
     path.write_text(
         "姓名,手机\n" + "".join(f"客户{i},1390013900{i}\n" for i in range(5)), encoding="utf-8"
@@ -155,3 +155,22 @@ def test_the_matching_is_called_once_per_batch(
     engine.run(job, batch_size=2)
 
     assert calls == [2, 2, 1]
+
+
+@pytest.mark.parametrize(("block", "queued"), [(1, 1), (2, 2)])
+def test_a_name_many_customers_share_is_no_reason_on_its_own_to_compare(
+    rows: Path, zhang: Party, admin_user: User, settings: Any, block: int, queued: int
+) -> None:
+    """Two customers are called 张三: above IMPORT_NAME_BLOCK, the row with the typo'd mobile
+    is not compared at import (``huike dedupe`` finds the pair); 王五, whose e-mail a customer
+    shares, always is."""
+    person("张三", owner=admin_user, attributes={"mobile": "13900139999"})
+    wang = person("王五", owner=admin_user, attributes={"email": "ww@example.com"})
+    settings.IMPORT_NAME_BLOCK = block
+
+    summary = run_import(rows, "--as", admin_user.username, "--policy", "create")
+
+    assert (summary["created"], summary["duplicates"]) == (2, queued)
+    pairs = MatchCandidate.objects.values_list("party_a_id", "party_b_id")
+    assert any(wang.pk in pair for pair in pairs)
+    assert any(zhang.pk in pair for pair in pairs) == (queued == 2)
