@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Max
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -577,7 +578,10 @@ def candidates_for_features(
     for index, probe in enumerate(probes):
         for key in keys[index] if keys is not None else probe_keys(probe):
             wanted.setdefault(key, []).append(index)
-    counts = _key_counts([key for key in wanted if key[0] not in STRONG_KEYS])
+    # Counting stops at what the decision needs: past name_block a key is not used, and a
+    # common spelling would otherwise cost thousands of index entries per row.
+    cap = FREQUENCY_CAP if name_block is None else min(name_block + 1, FREQUENCY_CAP)
+    counts = _key_counts([key for key in wanted if key[0] not in STRONG_KEYS], cap=cap)
     if name_block is not None:
         wanted = {
             key: indexes
@@ -599,6 +603,14 @@ def candidates_for_features(
                 per_item[index].add(party_id)
     if not any(per_item):
         return [[] for _probe in probes]
+    if cap < FREQUENCY_CAP:  # the names of the records to score, counted in full
+        name = SearchKey.Kind.NAME.value
+        recount = {
+            (name, text.normalise_name(probe.name)[:200])
+            for probe, ids in zip(probes, per_item, strict=True)
+            if ids and probe.name
+        }
+        counts.update(_key_counts([k for k in recount if counts.get(k, 0) >= cap]))
     stored = load_features(set().union(*per_item))
     frequency = _frequency_from_counts(probes, counts)
     size = base_size_now()
@@ -617,17 +629,31 @@ def candidates_for_features(
     return results
 
 
-def _key_counts(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """How many customers carry each (kind, value) search key: one grouped query per kind and
-    500 values."""
+def _key_counts(
+    keys: Iterable[tuple[str, str]], *, cap: int = FREQUENCY_CAP
+) -> dict[tuple[str, str], int]:
+    """How many customers carry each (kind, value) search key, counted up to ``cap`` (each
+    value's count stops there): one query per kind and 500 values."""
     by_kind: dict[str, list[str]] = {}
     for kind, value in keys:
         by_kind.setdefault(kind, []).append(value)
+    table = SearchKey._meta.db_table
     counts: dict[tuple[str, str], int] = {}
-    for kind, values in by_kind.items():
-        values.sort()
-        rows = _key_rows("value, COUNT(*)", kind, values, group=True)
-        counts.update(((kind, value), int(total)) for value, total in rows)
+    with connection.cursor() as cursor:
+        for kind, values in by_kind.items():
+            values.sort()
+            for start in range(0, len(values), 500):
+                chunk = values[start : start + 500]
+                rows = ", ".join(["(%s)"] * len(chunk))
+                cursor.execute(
+                    "SELECT v.column1, (SELECT COUNT(*) FROM (SELECT 1 FROM "  # noqa: S608
+                    f'"{table}" AS k WHERE k.kind = %s AND k.value = v.column1 LIMIT %s) AS c) '
+                    f"FROM (VALUES {rows}) AS v",
+                    [kind, int(cap), *chunk],
+                )
+                counts.update(
+                    ((kind, value), int(total)) for value, total in cursor.fetchall() if total
+                )
     return counts
 
 

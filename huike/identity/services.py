@@ -957,6 +957,19 @@ def queue_likely_duplicates(party: Party, values: Mapping[str, Any]) -> int:
     )
 
 
+def queue_pair(party: Party, other: Party, *, found_by: str) -> int:
+    """Queue ``party`` and ``other`` for review whatever they score: a channel found them by a
+    key it cannot trust on its own (a web form's unconfirmed e-mail or mobile)."""
+    from huike.identity import matching
+    from huike.identity.features import load_features
+
+    loaded = load_features([party.pk, other.pk])
+    if party.pk not in loaded or other.pk not in loaded or party.pk == other.pk:
+        return 0
+    score = matching.compare(loaded[party.pk], loaded[other.pk])
+    return queue_candidates([(party.pk, other.pk, score)], found_by=found_by)
+
+
 @dataclass
 class EntryCheck:
     """What the check at entry found: ``found`` among every customer (queued when the new

@@ -347,7 +347,7 @@ def _problem(
         # [column, value] pairs: a JSON object loses the column order on PostgreSQL (jsonb).
         defaults={
             "kind": kind,
-            "data": [[column, value] for column, value in row.items()],
+            "data": ImportProblem.seal(list(row.items())),
             "errors": errors,
             "party": party,
         },

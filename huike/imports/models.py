@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from huike.core import crypto
 from huike.core.models import ScopedQuerySet
 
 
@@ -148,9 +150,17 @@ class ImportJob(models.Model):
         }
 
 
+# The associated data rows of import problems are sealed with (see ``ImportProblem.pairs``).
+PROBLEM_CONTEXT = "imports.problem"
+
+
 class ImportProblem(models.Model):
     """A row that was not imported as it was: rejected with its reasons, or queued for review
-    because it matches an existing customer. Downloadable, to fix and import again."""
+    because it matches an existing customer. Downloadable, to fix and import again.
+
+    The row may hold ID numbers and contact details, so ``data`` keeps it sealed
+    (``{"sealed": …}``, AES-GCM like sensitive values) until retention deletes it; read it
+    through :attr:`pairs`. Rows stored before sealing (a plain list) still read."""
 
     class Kind(models.TextChoices):
         REJECTED = "rejected", _("Rejected")
@@ -176,6 +186,24 @@ class ImportProblem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} #{self.line}"
+
+    @staticmethod
+    def seal(pairs: list[list[str]] | list[tuple[str, str]]) -> dict[str, str]:
+        """What ``data`` stores for a row's ``[column, value]`` pairs."""
+        text = json.dumps([[str(c), str(v)] for c, v in pairs], ensure_ascii=False)
+        return {"sealed": crypto.seal(text, PROBLEM_CONTEXT)}
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        """The row as it was, ``(column, value)`` in file order; empty if it cannot be opened
+        (a key missing from the key file, or a tampered value)."""
+        data: Any = self.data
+        if isinstance(data, dict):
+            try:
+                data = json.loads(crypto.unseal(str(data.get("sealed", "")), PROBLEM_CONTEXT))
+            except (crypto.TamperedValue, ValueError):
+                return []
+        return [(str(column), str(value)) for column, value in data or []]
 
 
 class ImportMapping(models.Model):

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from huike.core import crypto
 from huike.imports.models import ImportJob
 from huike.imports.services import private_dir
 
@@ -63,3 +64,26 @@ def purge(now: datetime.datetime | None = None) -> dict[str, int]:
         job.delete()
         counts["drafts"] += 1
     return counts
+
+
+def reseal_problems(progress: crypto.Progress | None = None) -> int:
+    """Re-seal the kept problem rows under the active key (``huike rotate-keys``); rows
+    stored in plain text before sealing are sealed on the way."""
+    from huike.imports.models import ImportProblem
+
+    active = crypto.ring().active
+    changed = []
+    for problem in ImportProblem.objects.only("pk", "data").iterator(chunk_size=2000):
+        data = problem.data
+        sealed = data.get("sealed", "") if isinstance(data, dict) else ""
+        if sealed and crypto.is_sealed(sealed) and crypto.key_id(sealed) == active:
+            continue
+        pairs = problem.pairs
+        if sealed and not pairs:
+            continue  # cannot be opened: left as it is
+        problem.data = ImportProblem.seal(pairs)
+        changed.append(problem)
+    ImportProblem.objects.bulk_update(changed, ["data"], batch_size=2000)
+    if progress:
+        progress(str(ImportProblem._meta.verbose_name_plural), len(changed), len(changed))
+    return len(changed)

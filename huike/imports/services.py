@@ -725,7 +725,7 @@ def readable_row(user: Any, job: ImportJob, problem: ImportProblem) -> list[tupl
     columns = column_definitions(job.mapping or {}, party_services.definitions())
     return [
         (str(column), readable_cell(user, columns.get(column), str(value)))
-        for column, value in problem.data
+        for column, value in problem.pairs
         if str(value).strip()
     ]
 
@@ -738,15 +738,16 @@ def rejects(job: ImportJob, *, user: Any) -> tuple[list[str], Iterator[list[str]
     again, and a masked value would be imported as it reads.
     """
     problems = list(job.problems.filter(kind=ImportProblem.Kind.REJECTED).order_by("line"))
+    rows_as_given = {problem.pk: problem.pairs for problem in problems}
     columns: list[str] = []
     for problem in problems:
-        columns.extend(str(c) for c, _value in problem.data if str(c) not in columns)
+        columns.extend(c for c, _value in rows_as_given[problem.pk] if c not in columns)
     definitions = column_definitions(job.mapping or {}, party_services.definitions())
     full = {column: readable_in_full(user, definitions.get(column)) for column in columns}
 
     def rows() -> Iterator[list[str]]:
         for problem in problems:
-            data = {str(column): str(value) for column, value in problem.data}
+            data = dict(rows_as_given[problem.pk])
             cells = [data.get(column, "") if full[column] else "" for column in columns]
             yield [*cells, problem_reasons(problem)]
 

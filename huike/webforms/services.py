@@ -2,10 +2,11 @@
 observations and consent records.
 
 A submission goes: checked values (``parties.services.validate_values``) → suppression list →
-``Submission`` row → (double opt-in: wait for the e-mailed link) → the customer it matches
-(``imports.engine.find_match``: same e-mail, mobile) gets the values as observations, or a new
-customer is created (and queued for review with the customers it probably is) → one consent
-record per ticked box, with the exact notice text shown.
+``Submission`` row → (double opt-in: wait for the e-mailed link) → the customer with the
+confirmed e-mail gets the values as observations, or a new customer is created (and queued for
+review with the customers it probably is: without a confirmed e-mail, also with the one the same
+e-mail or mobile names — ``imports.engine.find_match`` — since nothing proves the visitor is that
+customer) → one consent record per ticked box, with the exact notice text shown.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from huike.core.services import diff, record_change, snapshot
-from huike.identity.services import queue_likely_duplicates
+from huike.identity.models import MatchCandidate
+from huike.identity.services import queue_likely_duplicates, queue_pair
 from huike.imports.engine import find_match
 from huike.parties import privacy
 from huike.parties.models import AttributeDefinition, Party
@@ -436,9 +438,14 @@ def _record(submission: Submission) -> Party:
         consent=",".join(granted),
         collector_name=form.name[:150],
     )
-    party = find_match(values)
-    if party is not None and (party.kind != form.party_kind or party.erased_at is not None):
-        party = None
+    found = find_match(values)
+    if found is not None and (found.kind != form.party_kind or found.erased_at is not None):
+        found = None
+    party: Party | None = None
+    if found is not None and form.double_opt_in:
+        # Only the e-mail address the visitor proved theirs names the customer to add to.
+        party = find_match({"email": values.get("email")}) if values.get("email") else None
+        party = party if party is not None and party.pk == found.pk else None
     if party is not None:
         record_observations(party, values, actor=None, provenance=provenance)
     else:
@@ -455,6 +462,10 @@ def _record(submission: Submission) -> Party:
             team=owner.team if owner is not None else None,
         )
         queue_likely_duplicates(party, {NAME: name, **attributes})
+        if found is not None:
+            # Unproven: whoever knows a customer's e-mail or mobile could otherwise add values
+            # and consents to that record. A person decides whether they are the same.
+            queue_pair(party, found, found_by=MatchCandidate.FoundBy.ENTRY)
     purposes = {purpose.code: purpose for purpose in Purpose.objects.filter(code__in=granted)}
     notices = ConsentNotice.objects.in_bulk(
         [submission.consents[code]["notice"] for code in granted]

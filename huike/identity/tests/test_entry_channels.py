@@ -130,14 +130,15 @@ def test_a_confirmed_double_opt_in_submission_is_queued_when_it_is_recorded(
     assert the_pair() == (zhang.pk, confirmed.party.pk, "entry")
 
 
-def test_a_web_form_submission_matching_by_mobile_adds_and_queues_nothing(
+def test_an_unconfirmed_web_form_submission_matching_by_mobile_is_created_and_queued(
     zhang: Party,
 ) -> None:
+    """Knowing 张三's mobile proves nothing: the submission does not write to his record."""
     form = make_form(consents=())
 
     submission = webforms.submit(
         form, values={"name": "张三", "mobile": "13800138000"}, ticked=[], language="en"
     )
 
-    assert submission.party == zhang
-    assert not MatchCandidate.objects.exists()
+    assert submission.party is not None and submission.party.pk != zhang.pk
+    assert the_pair() == (zhang.pk, submission.party.pk, "entry")

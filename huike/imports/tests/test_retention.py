@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime
+import io
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.utils import timezone
 
 from huike.accounts.models import User
+from huike.core import crypto
 from huike.imports import engine, retention, services, tasks
 from huike.imports.models import ImportJob, ImportProblem
 
@@ -62,3 +66,60 @@ def test_uploads_never_confirmed_go_after_a_day(
     assert tasks.purge_old_imports.call_local() == {"problems": 0, "files": 1, "drafts": 1}
     assert not Path(draft.path).exists() and Path(fresh.path).exists()
     assert list(ImportJob.objects.values_list("pk", flat=True)) == [fresh.pk]
+
+
+def test_rejected_rows_are_sealed_at_rest_and_read_back_in_order(admin_user: User) -> None:
+    path_rows = "姓名,身份证号,手机\n王五,11010519491231002X,12345\n".encode()
+    job = services.start_job(SimpleUploadedFile("证件.csv", path_rows), actor=admin_user)
+    ImportJob.objects.filter(pk=job.pk).update(queued_at=timezone.now())
+    engine.run(ImportJob.objects.get(pk=job.pk))
+
+    problem = ImportProblem.objects.get()
+    stored = json.dumps(problem.data, ensure_ascii=False)
+    assert "11010519491231002X" not in stored and "王五" not in stored
+    assert crypto.is_sealed(problem.data["sealed"])
+    assert problem.pairs == [
+        ("姓名", "王五"),
+        ("身份证号", "11010519491231002X"),
+        ("手机", "12345"),
+    ]
+    header, rows, count = services.rejects(job, user=admin_user)
+    assert (header[:3], count) == (["姓名", "身份证号", "手机"], 1)
+    assert next(iter(rows))[:3] == ["王五", "11010519491231002X", "12345"]
+
+
+def test_a_tampered_or_plain_problem_row_reads_without_error(admin_user: User) -> None:
+    job = ImportJob.objects.create(created_by=admin_user, original_name="x.csv", digest="x")
+    legacy = ImportProblem.objects.create(
+        job=job, line=2, kind="rejected", data=[["姓名", "赵六"]], errors={"__all__": ["x"]}
+    )
+    sealed = ImportProblem.seal([("姓名", "钱七")])
+    tampered = ImportProblem.objects.create(
+        job=job, line=3, kind="rejected", data={"sealed": sealed["sealed"][:-4] + "AAAA"}
+    )
+
+    assert legacy.pairs == [("姓名", "赵六")]
+    assert tampered.pairs == []
+
+
+def test_rotating_keys_reseals_the_kept_problem_rows(
+    admin_user: User, tmp_path: Path, settings: Any
+) -> None:
+    keys = tmp_path / "keys.json"
+    keys.write_text(crypto.keys_file().read_text())
+    settings.HUIKE_KEYS_FILE = keys
+    job = ImportJob.objects.create(created_by=admin_user, original_name="x.csv", digest="x")
+    old = ImportProblem.objects.create(
+        job=job, line=2, kind="rejected", data=ImportProblem.seal([("手机", "12345")])
+    )
+    plain = ImportProblem.objects.create(job=job, line=3, kind="rejected", data=[["手机", "678"]])
+
+    out = io.StringIO()
+    call_command("rotate_keys", "--json", stdout=out)
+    result = json.loads(out.getvalue())
+
+    assert result["resealed"]["imports"] == 2
+    for problem, value in ((old, "12345"), (plain, "678")):
+        problem.refresh_from_db()
+        assert crypto.key_id(problem.data["sealed"]) == result["active_key"]
+        assert problem.pairs == [("手机", value)]

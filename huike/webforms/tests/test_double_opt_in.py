@@ -102,6 +102,20 @@ def test_confirming_records_the_values_and_the_consent() -> None:
     assert record.notice_text == submission.consents["marketing"]["text"]
 
 
+def test_a_confirmed_e_mail_adds_the_values_to_the_customer_it_names() -> None:
+    from huike.parties.tests.factories import person
+
+    zhang = person("张三", attributes={"email": "zhang@example.com"})
+    link = send(email="ZHANG@example.com")
+
+    Client().post(link)
+
+    assert Party.objects.count() == 1
+    assert Submission.objects.get().party == zhang
+    assert Observation.objects.filter(party=zhang, source="form:contact").exists()
+    assert ConsentRecord.objects.filter(party=zhang, purpose__code="marketing").exists()
+
+
 def test_a_link_works_once() -> None:
     link = send()
     Client().post(link)

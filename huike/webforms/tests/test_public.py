@@ -12,6 +12,7 @@ from django.test import Client, override_settings
 from django.utils import timezone, translation
 
 from huike.accounts.models import User
+from huike.identity.models import MatchCandidate
 from huike.parties.models import Observation, Party
 from huike.parties.tests.factories import person
 from huike.privacy import services as privacy_services
@@ -139,19 +140,45 @@ def test_the_browsers_language_chooses_the_page_language() -> None:
         assert translation.gettext("Send") in response.content.decode()
 
 
-def test_a_known_e_mail_adds_the_values_to_the_existing_customer() -> None:
+def test_a_known_e_mail_unconfirmed_makes_a_new_customer_queued_with_the_known_one() -> None:
+    """Nothing proves the visitor is 张三: the values and the consent do not go to his record
+    (anyone knowing his e-mail could write there); a person reviews the pair."""
     zhang = person("张三", attributes={"email": "zhang@example.com"})
     form = make_form()
 
     Client().post(
         "/f/contact/",
-        post_data(form, {"name": "张三", "email": "ZHANG@example.com", "mobile": "13900139000"}),
+        post_data(
+            form,
+            {
+                "name": "张三",
+                "email": "ZHANG@example.com",
+                "mobile": "13900139000",
+                "consent_marketing": "on",
+            },
+        ),
     )
 
-    assert Party.objects.count() == 1
-    mobile = Observation.objects.get(party=zhang, attribute__code="mobile")
-    assert mobile.source == "form:contact"
-    assert Submission.objects.get().party == zhang
+    new = Submission.objects.get().party
+    assert new is not None and new != zhang
+    assert not Observation.objects.filter(party=zhang, attribute__code="mobile").exists()
+    assert not ConsentRecord.objects.filter(party=zhang).exists()
+    assert ConsentRecord.objects.filter(party=new).exists()
+    pair = MatchCandidate.objects.get()
+    assert {pair.party_a_id, pair.party_b_id} == {zhang.pk, new.pk}
+    assert pair.status == "open"
+
+
+def test_a_known_mobile_with_another_name_is_still_queued_for_review() -> None:
+    wang = person("王五", attributes={"mobile": "13900139000"})
+    form = make_form()
+
+    Client().post("/f/contact/", post_data(form, {"name": "Mallory", "mobile": "13900139000"}))
+
+    new = Submission.objects.get().party
+    assert new is not None and new != wang
+    pair = MatchCandidate.objects.get()
+    assert {pair.party_a_id, pair.party_b_id} == {wang.pk, new.pk}
 
 
 def test_a_customer_of_another_kind_is_not_matched() -> None:
