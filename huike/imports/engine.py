@@ -214,8 +214,8 @@ def _lookup(model: Any, column: str, values: set[str], **where: Any) -> dict[str
 
 
 def find_matches(keys: list[tuple[str, str, str]]) -> list[int | None]:
-    """:func:`find_match` for many rows in three queries: each row's matching party id, given
-    its (external id, normalised e-mail, E.164 mobile)."""
+    """:func:`find_match` for many rows in a few queries (one per key and 500 values): each
+    row's matching party id, given its (external id, normalised e-mail, E.164 mobile)."""
     attributes = dict(
         AttributeDefinition.objects.filter(code__in=("external_id", "mobile")).values_list(
             "code", "pk"
