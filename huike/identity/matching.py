@@ -30,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Max
+from django.db.models import Max
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
@@ -486,29 +486,12 @@ def _candidate_ids(features: Features, exclude: set[int]) -> set[int]:
     return ids
 
 
-def _name_frequency(features: Iterable[Features]) -> Frequency:
+def _name_frequency(features: Sequence[Features]) -> Frequency:
     """How many customers carry each name (counted on the name search key, up to
-    ``FREQUENCY_CAP``), for the given records: one query."""
-    wanted: dict[str, str] = {}
-    for item in features:
-        if item.name and item.names.key:
-            wanted[text.normalise_name(item.name)[:200]] = item.names.key
-    counts: dict[str, int] = {}
-    if wanted:
-        rows = (
-            SearchKey.objects.filter(kind=SearchKey.Kind.NAME, value__in=list(wanted))
-            .values("value")
-            .annotate(total=Count("id"))
-            .values_list("value", "total")
-        )
-        for normalised, total in rows:
-            key = wanted[normalised]
-            counts[key] = max(counts.get(key, 0), min(int(total), FREQUENCY_CAP))
-
-    def frequency(kind: str, value: str) -> int:
-        return counts.get(value, 1) if kind == "name" else 1
-
-    return frequency
+    ``FREQUENCY_CAP``), for the given records."""
+    name = SearchKey.Kind.NAME.value
+    keys = {(name, text.normalise_name(f.name)[:200]) for f in features if f.name and f.names.key}
+    return _frequency_from_counts(features, _key_counts(keys))
 
 
 def candidates_for(
@@ -595,7 +578,8 @@ def candidates_for_features(
     for kind, values in by_kind.items():
         values.sort()
         seen: dict[str, int] = {}
-        for value, party_id in _key_rows("value, party_id", kind, values):
+        rows = sql.select_in(SearchKey, "value, party_id", "value", values, where={"kind": kind})
+        for value, party_id in rows:
             if seen.get(value, 0) >= KEY_LIMIT:
                 continue
             seen[value] = seen.get(value, 0) + 1
@@ -657,24 +641,11 @@ def _key_counts(
     return counts
 
 
-def _key_rows(
-    columns: str, kind: str, values: Sequence[str], *, group: bool = False
-) -> Iterable[tuple[Any, ...]]:
-    """``SELECT columns`` of the search keys of ``kind`` whose value is one of ``values``."""
-    return sql.select_in(
-        SearchKey,
-        columns,
-        "value",
-        values,
-        where={"kind": kind},
-        tail="GROUP BY value" if group else "",
-    )
-
-
 def _frequency_from_counts(
     probes: Iterable[Features], counts: Mapping[tuple[str, str], int]
 ) -> Frequency:
-    """:func:`_name_frequency`'s answer, from counts :func:`_key_counts` already made."""
+    """How often each record's name occurs (for ``compare``), from name-key counts made by
+    :func:`_key_counts`."""
     by_key: dict[str, int] = {}
     name = SearchKey.Kind.NAME.value
     for probe in probes:

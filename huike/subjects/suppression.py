@@ -74,13 +74,13 @@ def _digests(pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
 
 
 def _live(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
-    """The (kind, digest) pairs among ``pairs`` that are on the list (not released)."""
-    if not pairs:
+    """The (kind, digest) pairs among ``pairs`` that are on the list (not released): one query
+    when the list is empty, else one per 500 digests."""
+    if not pairs or not SuppressionEntry.objects.filter(released_at__isnull=True).exists():
         return set()
-    found = SuppressionEntry.objects.filter(
-        released_at__isnull=True, digest__in=[d for _kind, d in pairs]
-    ).values_list("kind", "digest")
-    return set(found) & pairs
+    digests = sorted({d for _kind, d in pairs})
+    found = sql.select_in(SuppressionEntry, "kind, digest, released_at", "digest", digests)
+    return {(kind, d) for kind, d, released in found if released is None} & pairs
 
 
 def is_suppressed(values: Mapping[str, Any]) -> list[str]:
@@ -110,14 +110,8 @@ def is_suppressed(values: Mapping[str, Any]) -> list[str]:
 
 def on_list(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
     """The ``(kind, digest)`` pairs among ``pairs`` that are on the list: how an import checks
-    a whole batch, its digests computed with :func:`digest`. One query when the list is empty,
-    else one per 500 digests."""
-    live = SuppressionEntry.objects.filter(released_at__isnull=True)
-    if not pairs or not live.exists():
-        return set()
-    digests = sorted({d for _kind, d in pairs})
-    found = sql.select_in(SuppressionEntry, "kind, digest, released_at", "digest", digests)
-    return {(kind, d) for kind, d, released in found if released is None} & pairs
+    a whole batch, its digests computed with :func:`digest`."""
+    return _live(pairs)
 
 
 def candidates(raw: str) -> set[tuple[str, str]]:
