@@ -796,11 +796,9 @@ def _load_import(rows: list[Mapping[str, str]], *, source: str) -> dict[str, int
         )
         engine.run(job)
     if job.status != ImportJob.Status.DONE or job.created != len(rows):
-        problems = list(
-            job.problems.filter(kind=ImportProblem.Kind.REJECTED).values_list("errors", flat=True)[
-                :5
-            ]
-        )
+        problems = [
+            problem.reasons for problem in job.problems.filter(kind=ImportProblem.Kind.REJECTED)[:5]
+        ]
         raise RuntimeError(f"import {job.status}: {job.created}/{len(rows)} rows: {problems}")
     wanted = {row["external_id"] for row in rows}
     return {

@@ -348,7 +348,7 @@ def _problem(
         defaults={
             "kind": kind,
             "data": ImportProblem.seal(list(row.items())),
-            "errors": errors,
+            "errors": ImportProblem.seal_errors(errors),
             "party": party,
         },
     )

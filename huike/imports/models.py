@@ -160,7 +160,9 @@ class ImportProblem(models.Model):
 
     The row may hold ID numbers and contact details, so ``data`` keeps it sealed
     (``{"sealed": …}``, AES-GCM like sensitive values) until retention deletes it; read it
-    through :attr:`pairs`. Rows stored before sealing (a plain list) still read."""
+    through :attr:`pairs`. The reasons may quote a rejected value (“12345” is not a valid
+    phone), so ``errors`` is sealed the same way; read them through :attr:`reasons`. Rows
+    stored before sealing (a plain list, a plain object) still read."""
 
     class Kind(models.TextChoices):
         REJECTED = "rejected", _("Rejected")
@@ -192,6 +194,30 @@ class ImportProblem(models.Model):
         """What ``data`` stores for a row's ``[column, value]`` pairs."""
         text = json.dumps([[str(c), str(v)] for c, v in pairs], ensure_ascii=False)
         return {"sealed": crypto.seal(text, PROBLEM_CONTEXT)}
+
+    @staticmethod
+    def seal_errors(errors: dict[str, list[str]]) -> dict[str, str]:
+        """What ``errors`` stores for ``{field or column: [messages]}``."""
+        text = json.dumps(
+            {str(name): [str(m) for m in messages] for name, messages in errors.items()},
+            ensure_ascii=False,
+        )
+        return {"sealed": crypto.seal(text, PROBLEM_CONTEXT)}
+
+    @property
+    def reasons(self) -> dict[str, list[str]]:
+        """Why the row was not imported as it was: ``{field or column: [messages]}``
+        (``"__all__"`` for the whole row); empty if it cannot be opened."""
+        errors: Any = self.errors or {}
+        sealed = errors.get("sealed") if isinstance(errors, dict) else None
+        if isinstance(sealed, str):
+            try:
+                errors = json.loads(crypto.unseal(sealed, PROBLEM_CONTEXT))
+            except (crypto.TamperedValue, ValueError):
+                return {}
+        if not isinstance(errors, dict):
+            return {}
+        return {str(name): [str(m) for m in messages] for name, messages in errors.items()}
 
     @property
     def pairs(self) -> list[tuple[str, str]]:

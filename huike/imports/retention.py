@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from huike.core import crypto
-from huike.imports.models import ImportJob
+from huike.imports.models import PROBLEM_CONTEXT, ImportJob
 from huike.imports.services import private_dir
 
 FINISHED = (ImportJob.Status.DONE, ImportJob.Status.FAILED, ImportJob.Status.CANCELLED)
@@ -73,17 +74,37 @@ def reseal_problems(progress: crypto.Progress | None = None) -> int:
 
     active = crypto.ring().active
     changed = []
-    for problem in ImportProblem.objects.only("pk", "data").iterator(chunk_size=2000):
-        data = problem.data
-        sealed = data.get("sealed", "") if isinstance(data, dict) else ""
-        if sealed and crypto.is_sealed(sealed) and crypto.key_id(sealed) == active:
-            continue
-        pairs = problem.pairs
-        if sealed and not pairs:
-            continue  # cannot be opened: left as it is
-        problem.data = ImportProblem.seal(pairs)
-        changed.append(problem)
-    ImportProblem.objects.bulk_update(changed, ["data"], batch_size=2000)
+
+    def current(stored: Any) -> bool:
+        sealed = stored.get("sealed") if isinstance(stored, dict) else None
+        return (
+            isinstance(sealed, str)
+            and crypto.is_sealed(sealed)
+            and (crypto.key_id(sealed) == active)
+        )
+
+    def opens(stored: Any) -> bool:
+        """Plain (stored before sealing), or sealed under a key this installation has."""
+        sealed = stored.get("sealed") if isinstance(stored, dict) else None
+        if not isinstance(sealed, str):
+            return True
+        try:
+            crypto.unseal(sealed, PROBLEM_CONTEXT)
+        except (crypto.TamperedValue, ValueError):
+            return False
+        return True
+
+    for problem in ImportProblem.objects.only("pk", "data", "errors").iterator(chunk_size=2000):
+        fresh = False
+        if not current(problem.data) and opens(problem.data):
+            problem.data = ImportProblem.seal(problem.pairs)
+            fresh = True
+        if not current(problem.errors) and opens(problem.errors):
+            problem.errors = ImportProblem.seal_errors(problem.reasons)
+            fresh = True
+        if fresh:
+            changed.append(problem)
+    ImportProblem.objects.bulk_update(changed, ["data", "errors"], batch_size=2000)
     if progress:
         progress(str(ImportProblem._meta.verbose_name_plural), len(changed), len(changed))
     return len(changed)

@@ -716,7 +716,7 @@ def problem_reasons(problem: ImportProblem) -> str:
     """The reasons of a problem row in one line (as ``huike import --rejects`` writes them)."""
     return "; ".join(
         f"{name}: {' '.join(messages)}" if name != "__all__" else " ".join(messages)
-        for name, messages in (problem.errors or {}).items()
+        for name, messages in problem.reasons.items()
     )
 
 

@@ -245,7 +245,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "problem": problem,
             "cells": services.readable_row(request.user, job, problem),
-            "reasons": problem.errors or {},
+            "reasons": problem.reasons,
             "party": problem.party if problem.party_id in visible_parties else None,
             "hidden_party": bool(problem.party_id) and problem.party_id not in visible_parties,
         }

@@ -4,10 +4,11 @@ Creating customers one by one through ``services.create_party`` costs a dozen qu
 rows that create a customer, the engine checks what the services check — values through
 ``services.validate_values`` (with the definitions read once), field edit rights, the suppression
 list (one query per batch) — and this module then writes the batch's parties, observations,
-golden values, search keys, change-log rows and consent-ledger rows with multi-row inserts
-(``executemany`` on SQLite, ``COPY`` on PostgreSQL), the way ``parties.population`` loads
-generated data. What it stores is what ``create_party`` (and ``privacy.services.grant``) would
-store; ``huike/imports/tests/test_writer.py`` compares the two.
+search keys, change-log rows and consent-ledger rows with multi-row inserts (``executemany`` on
+SQLite, ``COPY`` on PostgreSQL), the way ``parties.population`` loads generated data, and copies
+the golden values from the observations in one ``INSERT … SELECT``. What it stores is what
+``create_party`` (and ``privacy.services.grant``) would store;
+``huike/imports/tests/test_writer.py`` compares the two.
 """
 
 from __future__ import annotations
@@ -117,7 +118,6 @@ class Writer:
         Row = tuple[Any, ...]
         party_rows: list[Row] = []
         observation_rows: list[Row] = []
-        golden_rows: list[Row] = []
         key_rows: list[Row] = []
         change_rows: list[Row] = []
         record_rows: list[Row] = []
@@ -162,19 +162,6 @@ class Writer:
                     )
                     if days and days not in stale:
                         stale[days] = adapt(now + datetime.timedelta(days=days))
-                    if vendor == "sqlite":
-                        continue  # copied from the observations below, in one statement
-                    golden_rows.append(
-                        (
-                            party_id,
-                            attribute_id,
-                            encoded,
-                            stored_text,
-                            observation_id,
-                            when,
-                            stale[days] if days else None,
-                        )
-                    )
                 name = party.party_name
                 # Columns in population.PARTY's order; no nature, region, industry, first deal.
                 head = (party_id, party.kind, name, party.pinyin, owner_id, None, PROSPECT)
@@ -223,25 +210,25 @@ class Writer:
             for table, rows in (
                 (population.PARTY, party_rows),
                 (population.OBSERVATION, observation_rows),
-                (population.GOLDEN, golden_rows),
                 (population.SEARCH_KEY, key_rows),
                 (population.CHANGE, change_rows),
                 (CONSENT_RECORD, record_rows),
                 (PARTY_CONSENT, current_rows),
             ):
                 table.insert(cursor, vendor, rows)
-            if vendor == "sqlite" and observation_rows:
+            if observation_rows:
                 self._golden_from_observations(
-                    cursor, observation_rows[0][0], observation_rows[-1][0], stale
+                    cursor, vendor, [row[0] for row in observation_rows], stale
                 )
         return party_ids
 
     def _golden_from_observations(
-        self, cursor: Any, first: int, last: int, stale: Mapping[int, Any]
+        self, cursor: Any, vendor: str, ids: list[int], stale: Mapping[int, Any]
     ) -> None:
-        """Each new customer's golden values are its observations (one each): on SQLite they are
-        copied in one ``INSERT … SELECT`` instead of being bound row by row. The ids are this
-        transaction's own (SQLite has one writer), so the range holds nothing else."""
+        """Each new customer's golden values are its observations (one each), copied in one
+        ``INSERT … SELECT`` instead of being sent row by row. On SQLite the ids are a range of
+        this transaction's own (one writer), so the range holds nothing else; on PostgreSQL
+        (sequence values, other writers between them) the list itself is the condition."""
         cases: list[Any] = []
         for attribute_id, days in self.attributes.values():
             if days:
@@ -250,10 +237,12 @@ class Writer:
         stale_at = f"CASE attribute_id {when} ELSE NULL END" if cases else "NULL"
         golden = GoldenValue._meta.db_table
         observation = Observation._meta.db_table
+        chosen: list[Any] = [ids[0], ids[-1]] if vendor == "sqlite" else [ids]
+        which = "id BETWEEN %s AND %s" if vendor == "sqlite" else "id = ANY(%s)"
         cursor.execute(
             f'INSERT INTO "{golden}" (party_id, attribute_id, value, value_text, observation_id, '  # noqa: S608
             f"confirmed_at, stale_at) SELECT party_id, attribute_id, value, value_text, id, "
-            f'collected_at, {stale_at} FROM "{observation}" WHERE id BETWEEN %s AND %s '
+            f'collected_at, {stale_at} FROM "{observation}" WHERE {which} '
             "ORDER BY attribute_id, value_text",
-            [*cases, first, last],
+            [*cases, *chosen],
         )

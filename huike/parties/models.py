@@ -456,6 +456,9 @@ class Observation(models.Model):
     value_text = models.CharField(_("value as text"), max_length=500, blank=True)
     source = models.CharField(_("source"), max_length=30)
     source_ref = models.CharField(_("source reference"), max_length=200, blank=True)
+    # A lineage stamp (the name is copied beside it): no database constraint, so that writing
+    # an observation does not look up and lock the user's row (on PostgreSQL, a deferred check
+    # per observation at commit). Django still sets it to NULL when the user is deleted.
     collector = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("collected by"),
@@ -463,6 +466,7 @@ class Observation(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_constraint=False,
     )
     collector_name = models.CharField(_("collector name"), max_length=150, blank=True)
     collected_at = models.DateTimeField(_("collected at"))
@@ -490,6 +494,10 @@ class GoldenValue(models.Model):
     """The value that survived for one attribute of one party, and the observation it came
     from. ``confirmed_at`` is when the value was last observed or confirmed (freshness)."""
 
+    # Golden values are derived from the observations (survivorship rebuilds them), so their
+    # references carry no database constraints: each would be checked for every value written
+    # (at commit on PostgreSQL), ten per customer an import creates. Deleting a party, an
+    # attribute or an observation through Django still deletes them (``on_delete`` is Django's).
     # Without indexes of their own: the unique (party, attribute) and the (attribute,
     # value_text) indexes serve them.
     party = models.ForeignKey(
@@ -498,6 +506,7 @@ class GoldenValue(models.Model):
         on_delete=models.CASCADE,
         related_name="golden_values",
         db_index=False,
+        db_constraint=False,
     )
     attribute = models.ForeignKey(
         AttributeDefinition,
@@ -505,6 +514,7 @@ class GoldenValue(models.Model):
         on_delete=models.CASCADE,
         related_name="golden_values",
         db_index=False,
+        db_constraint=False,
     )
     value = models.JSONField(_("value"))
     value_text = models.CharField(_("value as text"), max_length=500, blank=True)
@@ -513,6 +523,7 @@ class GoldenValue(models.Model):
         verbose_name=_("from observation"),
         on_delete=models.CASCADE,
         related_name="+",
+        db_constraint=False,
     )
     confirmed_at = models.DateTimeField(_("confirmed at"))
     stale_at = models.DateTimeField(_("stale from"), null=True, blank=True, db_index=True)
@@ -541,8 +552,13 @@ class SearchKey(models.Model):
         EMAIL = "email", _("E-mail")
         CODE = "code", _("Identifier")
 
+    # Derived like the golden values (rebuilt from them): no database constraint.
     party = models.ForeignKey(
-        Party, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="search_keys"
+        Party,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="search_keys",
+        db_constraint=False,
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     value = models.CharField(_("value"), max_length=200)

@@ -198,7 +198,7 @@ def test_a_value_a_transform_cannot_read_is_left_out_with_a_warning(tmp_path: Pa
     party = Party.objects.get()
     assert "birth_date" not in party.golden and party.golden["mobile"] == "+8613800138000"
     problem = ImportJob.objects.get().problems.get()
-    assert problem.kind == "warning" and "no year" in problem.errors["__all__"][0]
+    assert problem.kind == "warning" and "no year" in problem.reasons["__all__"][0]
 
 
 def test_a_2_gb_file_of_junk_fails_at_once_with_a_clear_error(tmp_path: Path) -> None:

@@ -83,6 +83,10 @@ def test_rejected_rows_are_sealed_at_rest_and_read_back_in_order(admin_user: Use
         ("身份证号", "11010519491231002X"),
         ("手机", "12345"),
     ]
+    # The reasons quote the rejected phone: sealed too, read back whole.
+    assert "12345" not in json.dumps(problem.errors) and crypto.is_sealed(problem.errors["sealed"])
+    assert problem.reasons == {"__all__": ["手机: “12345” is not a valid phone number."]}
+    assert "12345" in services.problem_reasons(problem)
     header, rows, count = services.rejects(job, user=admin_user)
     assert (header[:3], count) == (["姓名", "身份证号", "手机"], 1)
     assert next(iter(rows))[:3] == ["王五", "11010519491231002X", "12345"]
@@ -94,12 +98,17 @@ def test_a_tampered_or_plain_problem_row_reads_without_error(admin_user: User) -
         job=job, line=2, kind="rejected", data=[["姓名", "赵六"]], errors={"__all__": ["x"]}
     )
     sealed = ImportProblem.seal([("姓名", "钱七")])
+    reasons = ImportProblem.seal_errors({"mobile": ["“1” is not a phone"]})
     tampered = ImportProblem.objects.create(
-        job=job, line=3, kind="rejected", data={"sealed": sealed["sealed"][:-4] + "AAAA"}
+        job=job,
+        line=3,
+        kind="rejected",
+        data={"sealed": sealed["sealed"][:-4] + "AAAA"},
+        errors={"sealed": reasons["sealed"][:-4] + "AAAA"},
     )
 
-    assert legacy.pairs == [("姓名", "赵六")]
-    assert tampered.pairs == []
+    assert (legacy.pairs, legacy.reasons) == ([("姓名", "赵六")], {"__all__": ["x"]})
+    assert (tampered.pairs, tampered.reasons) == ([], {})
 
 
 def test_rotating_keys_reseals_the_kept_problem_rows(
@@ -110,9 +119,19 @@ def test_rotating_keys_reseals_the_kept_problem_rows(
     settings.HUIKE_KEYS_FILE = keys
     job = ImportJob.objects.create(created_by=admin_user, original_name="x.csv", digest="x")
     old = ImportProblem.objects.create(
-        job=job, line=2, kind="rejected", data=ImportProblem.seal([("手机", "12345")])
+        job=job,
+        line=2,
+        kind="rejected",
+        data=ImportProblem.seal([("手机", "12345")]),
+        errors=ImportProblem.seal_errors({"mobile": ["“12345” is not a phone"]}),
     )
-    plain = ImportProblem.objects.create(job=job, line=3, kind="rejected", data=[["手机", "678"]])
+    plain = ImportProblem.objects.create(
+        job=job,
+        line=3,
+        kind="rejected",
+        data=[["手机", "678"]],
+        errors={"mobile": ["“678” is not a phone"]},
+    )
 
     out = io.StringIO()
     call_command("rotate_keys", "--json", stdout=out)
@@ -122,4 +141,6 @@ def test_rotating_keys_reseals_the_kept_problem_rows(
     for problem, value in ((old, "12345"), (plain, "678")):
         problem.refresh_from_db()
         assert crypto.key_id(problem.data["sealed"]) == result["active_key"]
+        assert crypto.key_id(problem.errors["sealed"]) == result["active_key"]
         assert problem.pairs == [("手机", value)]
+        assert problem.reasons == {"mobile": [f"“{value}” is not a phone"]}

@@ -166,7 +166,7 @@ def test_suppressed_contacts_and_refused_fields_reject_their_rows_only(
     )
     job = import_file(path, user)
     assert (job.created, job.rejected) == (1, 2)
-    problems = {p.line: p.errors for p in job.problems.all()}
+    problems = {p.line: p.reasons for p in job.problems.all()}
     assert "suppression list" in problems[2]["mobile"][0]
     assert "may not change" in problems[4]["resident_id"][0]
     assert list(Party.objects.values_list("name", flat=True)) == ["李四"]

@@ -128,6 +128,29 @@ def test_create_party_builds_the_golden_record_its_copy_and_search_keys(
     } <= keys(party)
 
 
+def test_derived_rows_go_with_what_they_derive_from_without_database_constraints(
+    make_user: MakeUser,
+) -> None:
+    # Golden values and search keys carry no database foreign keys (imports write millions):
+    # deleting through Django must still take them along, and leave the other customer's.
+    clerk = make_user("salesperson")
+    gone = person("张三", actor=clerk, attributes={"mobile": "13800138000", "email": "a@x.cn"})
+    kept = person("李四", actor=clerk, attributes={"mobile": "13900139000"})
+    mobile = golden(kept, "mobile").observation
+
+    gone.delete()
+    assert not GoldenValue.objects.filter(party_id=gone.pk).exists()
+    assert not SearchKey.objects.filter(party_id=gone.pk).exists()
+    assert keys(kept) and golden(kept, "mobile").value == OTHER_MOBILE
+
+    mobile.delete()  # the observation a golden value came from
+    assert not GoldenValue.objects.filter(party=kept, attribute__code="mobile").exists()
+
+    clerk.delete()  # who collected a value: the stamp keeps the name
+    [name] = observations(kept, "name")
+    assert (name.collector_id, name.collector_name) == (None, clerk.get_username())
+
+
 def test_create_party_logs_the_creation_with_the_actor(admin_user: User) -> None:
     party = person("张三", actor=admin_user, owner=admin_user, stage=Party.Stage.CUSTOMER)
 
