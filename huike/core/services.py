@@ -75,6 +75,31 @@ def record_change(
     )
 
 
+def record_changes(
+    entries: Iterable[tuple[models.Model, Mapping[str, Any] | None, str]],
+    *,
+    actor: Any,
+    action: str,
+) -> list[ChangeLog]:
+    """:func:`record_change` for many ``(obj, changes, message)`` at once, in one insert (a
+    batch of new customers' consents)."""
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    rows = [
+        ChangeLog(
+            actor=actor if is_user else None,
+            actor_name=(actor.get_username() if is_user else "system")[:150],
+            action=action,
+            content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+            object_id=str(obj.pk),
+            object_repr=str(obj)[:200],
+            message=message[:200],
+            changes={key: _plain(value) for key, value in (changes or {}).items()},
+        )
+        for obj, changes, message in entries
+    ]
+    return ChangeLog.objects.bulk_create(rows)
+
+
 def log_access(
     *,
     actor: Any,

@@ -92,14 +92,23 @@ def find_match(values: Mapping[str, Any]) -> Party | None:
     values are added to a customer only on such evidence; a likely duplicate found by fuzzy
     matching is queued for review instead). ``values`` as a form or file gives them;
     :func:`find_matches` does the same for a batch of validated keys."""
+    keys = exact_keys(values)
+    if keys is None:
+        return None  # the row is rejected when it is validated
+    found = find_matches([keys])[0]
+    return Party.objects.filter(pk=found).first() if found else None
+
+
+def exact_keys(values: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """(external id, normalised e-mail, E.164 mobile) of values as a form or file gives them
+    (empty when absent), as :func:`find_matches` takes them; None when the e-mail or mobile
+    cannot be read."""
     try:
         email = normalise_email(str(values.get("email") or "")) if values.get("email") else ""
         e164 = normalise_phone(str(values["mobile"])) if values.get("mobile") else ""
     except ValidationError:
-        return None  # the row is rejected when it is validated
-    external = str(values.get("external_id") or "").strip()
-    found = find_matches([(external, email, e164)])[0]
-    return Party.objects.filter(pk=found).first() if found else None
+        return None
+    return str(values.get("external_id") or "").strip(), email, e164
 
 
 class JobFailed(Exception):

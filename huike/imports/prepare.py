@@ -54,21 +54,57 @@ class Plan:
 
 
 @dataclass
-class Prepared:
-    """A row mapped and checked, with what creating its customer would write."""
+class NewCustomer:
+    """What creating a customer writes (:class:`huike.imports.writer.Writer`), from its
+    validated values: no query."""
 
-    line: int
-    row: dict[str, str]
     kind: str
-    name: str  # as given
-    values: dict[str, Any]  # attribute code → value as mapped, without the name
-    keys: tuple[str, str, str]  # external id, e-mail, mobile (E.164): the exact match keys
-    contacts: dict[str, tuple[str, str]]  # code → (suppression kind, digest)
     stored: list[tuple[str, str, str]]  # (code, value as stored in JSON, value_text as stored)
     golden: str  # the golden record in JSON
     party_name: str  # the golden name, as the customer is called
     pinyin: str
     search_keys: list[tuple[str, str]]
+    plain: dict[str, str]  # code → value_text before sealing (what matching compares)
+
+    @classmethod
+    def build(
+        cls,
+        kind: str,
+        name: str,
+        cleaned: list[tuple[AttributeDefinition, Any, str]],
+        validators: dict[str, str],
+    ) -> NewCustomer:
+        """``cleaned`` as ``services.validate_values`` returns it (the name among them)."""
+        golden: dict[str, Any] = {}
+        stored: list[tuple[str, str, str]] = []
+        plain: dict[str, str] = {}
+        for definition, value, value_text in cleaned:
+            plain[definition.code] = value_text
+            sealed, sealed_text = privacy.protect(definition, value, value_text)
+            golden[definition.code] = sealed
+            stored.append((definition.code, json.dumps(sealed), sealed_text))
+        party_name = str(golden.get(services.NAME) or name)[:200]
+        return cls(
+            kind=kind,
+            stored=stored,
+            golden=json.dumps(golden),
+            party_name=party_name,
+            pinyin=population.pinyin_of(party_name),
+            search_keys=sorted(services.search_keys_from(kind, party_name, golden, validators)),
+            plain=plain,
+        )
+
+
+@dataclass
+class Prepared(NewCustomer):
+    """A row mapped and checked, with what creating its customer would write."""
+
+    line: int
+    row: dict[str, str]
+    name: str  # as given
+    values: dict[str, Any]  # attribute code → value as mapped, without the name
+    keys: tuple[str, str, str]  # external id, e-mail, mobile (E.164): the exact match keys
+    contacts: dict[str, tuple[str, str]]  # code → (suppression kind, digest)
     features: identity.Features  # the row as identity matching compares it
     match_keys: list[tuple[str, str]]  # the search keys its likely duplicates are looked up by
     # Values left out (``presets.Notice``: "Birthday: “--05-30” has no year."): the rest of the
@@ -120,30 +156,17 @@ def prepare(plan: Plan, line: int, row: dict[str, str]) -> Prepared | Rejected:
         str(by_code.get("email") or ""),
         str(by_code.get("mobile") or ""),
     )
-    golden: dict[str, Any] = {}
-    stored: list[tuple[str, str, str]] = []
-    plain: dict[str, str] = {}
-    for definition, value, value_text in cleaned:
-        plain[definition.code] = value_text
-        sealed, sealed_text = privacy.protect(definition, value, value_text)
-        golden[definition.code] = sealed
-        stored.append((definition.code, json.dumps(sealed), sealed_text))
-    party_name = str(golden.get(services.NAME) or name)[:200]
-    features = identity.build(kind=kind, name=name, values=plain, part_roles=plan.roles)
+    new = NewCustomer.build(kind, name, cleaned, plan.validators)
+    features = identity.build(kind=kind, name=name, values=new.plain, part_roles=plan.roles)
     return Prepared(
+        **vars(new),
         warnings=[str(notice) for notice in notices],
         line=line,
         row=row,
-        kind=kind,
         name=name,
         values=values,
         keys=keys,
         contacts=_contacts(plan, by_code),
-        stored=stored,
-        golden=json.dumps(golden),
-        party_name=party_name,
-        pinyin=population.pinyin_of(party_name),
-        search_keys=sorted(services.search_keys_from(kind, party_name, golden, plan.validators)),
         features=features,
         match_keys=matching.probe_keys(features),
     )

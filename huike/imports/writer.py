@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from huike.core.models import ChangeLog
 from huike.core.services import diff, snapshot
-from huike.imports.prepare import Prepared
+from huike.imports.prepare import NewCustomer
 from huike.parties import population, services
 from huike.parties.models import AttributeDefinition, GoldenValue, Observation, Party
 from huike.privacy.models import (
@@ -57,7 +57,9 @@ class Consent:
 
 
 class Writer:
-    """Writes batches of new customers for one import job (call inside its transaction)."""
+    """Writes batches of new customers for one import job or intake call (call inside its
+    transaction). Each value is stamped with ``source``, the actor as collector, ``note`` and
+    the consent text; its time is the batch's ``collected_at`` (default: now)."""
 
     def __init__(
         self,
@@ -67,6 +69,7 @@ class Writer:
         consent_text: str,
         consent: Consent | None,
         known: Mapping[str, AttributeDefinition],
+        note: str = "",
         using: str = DEFAULT_DB_ALIAS,
     ) -> None:
         is_user = actor is not None and getattr(actor, "is_authenticated", False)
@@ -75,6 +78,7 @@ class Writer:
         self.collector_name = (actor.get_username() if is_user else "system")[:150]
         self.source = source[:30]
         self.consent_text = consent_text[:200]
+        self.note = note[:200]
         self.consent = consent
         self.using = using
         self.party_type_id = ContentType.objects.get_for_model(Party).pk
@@ -95,25 +99,29 @@ class Writer:
             changes[f"consent.{self.consent.purpose.code}"] = [None, ConsentStatus.GRANTED.value]
         return changes
 
-    def write(self, parties: Sequence[Prepared], source_refs: Sequence[str]) -> list[int]:
+    def write(
+        self,
+        parties: Sequence[NewCustomer],
+        source_refs: Sequence[str],
+        *,
+        collected_at: datetime.datetime | None = None,
+    ) -> list[int]:
         """Write the customers ``parties`` describe (rows prepared by
-        :func:`huike.imports.prepare.prepare`), each value naming its row in ``source_refs``;
-        returns their new primary keys, in order."""
+        :func:`huike.imports.prepare.prepare`, or :meth:`NewCustomer.build`), each value
+        naming its row in ``source_refs``; returns their new primary keys, in order."""
         if not parties:
             return []
         connection = connections[self.using]
         vendor = connection.vendor
         now = timezone.now()
-        if vendor == "sqlite":
-            when: Any = connection.ops.adapt_datetimefield_value(now)
+        collected_at = collected_at or now
 
-            def adapt(moment: datetime.datetime) -> Any:
+        def adapt(moment: datetime.datetime) -> Any:
+            if vendor == "sqlite":
                 return connection.ops.adapt_datetimefield_value(moment)
-        else:
-            when = now
+            return moment
 
-            def adapt(moment: datetime.datetime) -> Any:
-                return moment
+        when, collected = adapt(now), adapt(collected_at)
 
         Row = tuple[Any, ...]
         party_rows: list[Row] = []
@@ -153,15 +161,15 @@ class Writer:
                             source_ref[:200],
                             self.collector_id,
                             self.collector_name,
-                            when,
+                            collected,
                             when,
                             self.consent_text,
                             1.0,
-                            "",
+                            self.note,
                         )
                     )
                     if days and days not in stale:
-                        stale[days] = adapt(now + datetime.timedelta(days=days))
+                        stale[days] = adapt(collected_at + datetime.timedelta(days=days))
                 name = party.party_name
                 # Columns in population.PARTY's order; no nature, region, industry, first deal.
                 head = (party_id, party.kind, name, party.pinyin, owner_id, None, PROSPECT)

@@ -6,3 +6,6 @@ class IntakeConfig(AppConfig):
     name = "huike.intake"
     label = "intake"
     verbose_name = _("Intake API")
+
+    def ready(self) -> None:
+        from huike.intake import bench  # noqa: F401 (registers the intake benchmark)

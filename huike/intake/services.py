@@ -19,16 +19,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from huike.core import sql
+from huike.identity import matching
 from huike.identity import services as identity
-from huike.imports.engine import find_match
+from huike.identity.models import MatchCandidate
+from huike.imports.engine import exact_keys, find_match, find_matches
+from huike.imports.prepare import NewCustomer
+from huike.imports.writer import Writer
 from huike.intake.models import IntakeRequest, Policy, Status
 from huike.parties import services as parties
 from huike.parties.models import Observation, Party
+from huike.parties.values import is_blank
 from huike.privacy import services as privacy
 from huike.privacy.models import Channel, ConsentNotice, Purpose
 
@@ -37,6 +44,7 @@ SOURCE_MAX = 30  # Observation.source
 ADD_CONSENT = "privacy.add_consentrecord"
 # Item fields a service error may name; any other key is an attribute code.
 ITEM_FIELDS = frozenset({"kind", "name", "match", "policy", "consent", "collected_at"})
+LIKELY_LIMIT = 10  # likely duplicates queued per new customer
 
 
 @dataclass(frozen=True)
@@ -119,8 +127,16 @@ def receive(
         items=len(entries),
     )
     now = timezone.now()
+    try:
+        with transaction.atomic():
+            together = _create_together(entries, actor=actor, request=request, now=now)
+    except ItemRejected:
+        together = {}  # a consent the ledger refused: every item goes one by one below
     outcomes: list[Outcome] = []
     for index, entry in enumerate(entries):
+        if index in together:
+            outcomes.append(together[index])
+            continue
         if not isinstance(entry, Item):
             outcomes.append(Outcome(index, Status.REJECTED, errors=dict(entry)))
             continue
@@ -139,6 +155,192 @@ def receive(
     request.rejected = counts[Status.REJECTED]
     request.save(update_fields=["created", "updated", "skipped", "rejected"])
     return Receipt(request, outcomes)
+
+
+@dataclass
+class _New:
+    """An item that creates a customer, checked as ``create_party`` checks it."""
+
+    index: int
+    item: Item
+    customer: NewCustomer
+    consents: list[tuple[ConsentGiven, Purpose, ConsentNotice | None]]
+    collected_at: datetime.datetime
+    consent_text: str
+
+
+def _create_together(
+    entries: Sequence[Item | Mapping[str, Any]],
+    *,
+    actor: Any,
+    request: IntakeRequest,
+    now: datetime.datetime,
+) -> dict[int, Outcome]:
+    """Create the customers of the call's plain new items in a few set-based writes (the
+    import engine's :class:`~huike.imports.writer.Writer`) instead of a few dozen queries
+    each; returns their outcomes by index.
+
+    An item qualifies when it names no customer (``match``), no customer the caller sees has
+    its external id, e-mail or mobile (unless its policy is "create"), no earlier item of the
+    call shares one of those, and it passes every check of ``create_party`` (values, field
+    edit rights, the suppression list) and its consents are known. Everything else — updates,
+    rejections, items that depend on an earlier one — goes one by one through :func:`_take`
+    afterwards, which gives the same result as in order since these items touch nothing
+    another item reads. Likely duplicates are looked for once the new customers are written,
+    so two new customers of one call are also compared with each other."""
+    known = parties.definitions()
+    validators = {code: definition.validator for code, definition in known.items()}
+    taken: set[str] = set()  # exact keys of the items so far
+    cache: dict[Any, Any] = {}  # purposes and notices, read once for the call
+    checked: list[tuple[_New, tuple[str, str, str]]] = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, Item):
+            continue
+        keys = exact_keys(entry.attributes)
+        marks = {f"{i}:{key}" for i, key in enumerate(keys or ()) if key}
+        earlier = bool(marks & taken)
+        taken |= marks
+        if keys is None or earlier or entry.match is not None:
+            continue
+        new = _checked(
+            entry, index, actor=actor, known=known, validators=validators, now=now, cache=cache
+        )
+        if new is not None:
+            checked.append((new, keys))
+    if not checked:
+        return {}
+    if apps.is_installed("huike.subjects"):  # as parties.services.check_suppression asks
+        from huike.subjects.suppression import suppressed_many
+
+        refused = suppressed_many(
+            [
+                {code: raw for code, raw in new.item.attributes.items() if not is_blank(raw)}
+                for new, _keys in checked
+            ]
+        )
+        checked = [pair for pair, hits in zip(checked, refused, strict=True) if not hits]
+    matched = find_matches([keys for new, keys in checked if new.item.policy != Policy.CREATE])
+    found = iter(matched)
+    visible_kinds = dict(
+        Party.objects.visible_to(actor)
+        .filter(pk__in=[pk for pk in matched if pk is not None])
+        .values_list("pk", "kind")
+    )
+    chosen: list[_New] = []
+    for new, _keys in checked:
+        match = next(found) if new.item.policy != Policy.CREATE else None
+        if match is None or visible_kinds.get(match) != new.item.kind:
+            chosen.append(new)  # else it adds to the customer it matches: one by one
+    return _write_new(chosen, actor=actor, request=request, known=known)
+
+
+def _checked(
+    item: Item,
+    index: int,
+    *,
+    actor: Any,
+    known: dict[str, Any],
+    validators: dict[str, str],
+    now: datetime.datetime,
+    cache: dict[Any, Any],
+) -> _New | None:
+    """The item as a new customer if ``create_party`` would accept it (None: let it say why);
+    ``cache`` is :func:`_consents`'."""
+    name = (item.name or "").strip()
+    if item.kind not in Party.Kind.values or not name:
+        return None
+    try:
+        cleaned = parties.validate_values(item.kind, {parties.NAME: name, **item.attributes}, known)
+        parties.check_edit_rights(actor, cleaned)
+        parties.check_assignment(actor, actor)
+        party = Party(kind=item.kind, name=name, owner=actor)
+        party.full_clean(exclude=["golden", "pinyin", "owner"])  # the owner is the caller
+        collected_at = item.collected_at or now
+        consents = _consents(item, actor=actor, when=collected_at, cache=cache)
+    except (ValidationError, ItemRejected):
+        return None
+    return _New(
+        index=index,
+        item=item,
+        customer=NewCustomer.build(item.kind, name, cleaned, validators),
+        consents=consents,
+        collected_at=collected_at,
+        consent_text=", ".join(entry.purpose for entry, _p, _n in consents)[:200],
+    )
+
+
+def _write_new(
+    chosen: list[_New], *, actor: Any, request: IntakeRequest, known: dict[str, Any]
+) -> dict[int, Outcome]:
+    """Write ``chosen`` (grouped by what their observations are stamped with), grant their
+    consents, queue their likely duplicates."""
+    groups: dict[tuple[str, datetime.datetime, str, str], list[_New]] = {}
+    for new in chosen:
+        stamp = (new.item.source, new.collected_at, new.consent_text, new.item.collector)
+        groups.setdefault(stamp, []).append(new)
+    created: dict[int, int] = {}  # index → party id
+    for (source, collected_at, consent_text, collector), members in groups.items():
+        ids = Writer(
+            actor=actor,
+            source=source,
+            consent_text=consent_text,
+            consent=None,
+            known=known,
+            note=collector,
+        ).write(
+            [new.customer for new in members],
+            [source_ref(request, new.index) for new in members],
+            collected_at=collected_at,
+        )
+        created.update(zip((new.index for new in members), ids, strict=True))
+    refs = {source_ref(request, new.index): new.index for new in chosen}
+    observations: dict[int, list[int]] = {}
+    for ref, pk in sql.select_in(Observation, "source_ref, id", "source_ref", sorted(refs)):
+        observations.setdefault(refs[ref], []).append(pk)
+    customers = Party.objects.in_bulk(list(created.values()))
+    grants = [
+        (
+            new.index,
+            privacy.FirstGrant(
+                party=customers[created[new.index]],
+                purpose=purpose,
+                notice=notice,
+                evidence=entry.evidence,
+                occurred_at=new.collected_at,
+                language=entry.language,
+            ),
+        )
+        for new in chosen
+        for entry, purpose, notice in new.consents
+        if purpose.needs_consent
+    ]
+    try:
+        written = privacy.grant_first(
+            [given for _index, given in grants], actor=actor, channel=Channel.API
+        )
+    except ValidationError as error:  # the one-by-one path says which item and why
+        raise ItemRejected({"consent": error.messages}) from error
+    records: dict[int, list[int]] = {}
+    for (index, _given), record in zip(grants, written, strict=True):
+        records.setdefault(index, []).append(record.pk)
+    likely = matching.candidates_for_many(
+        [(new.item.kind, {parties.NAME: new.item.name, **new.item.attributes}) for new in chosen]
+    )
+    pairs = []
+    outcomes: dict[int, Outcome] = {}
+    for new, scored in zip(chosen, likely, strict=True):
+        party = customers[created[new.index]]
+        others = [(pk, score) for pk, score in scored if pk != party.pk][:LIKELY_LIMIT]
+        pairs += [(party.pk, pk, score) for pk, score in others]
+        outcomes[new.index] = Outcome(
+            new.index,
+            Status.CREATED,
+            party=party.pk,
+            observations=sorted(observations.get(new.index, [])),
+            consents=records.get(new.index, []),
+        )
+    identity.queue_candidates(pairs, found_by=MatchCandidate.FoundBy.ENTRY)
+    return outcomes
 
 
 def _take(
@@ -214,17 +416,34 @@ def _target(item: Item, *, actor: Any) -> Party | None:
 
 
 def _consents(
-    item: Item, *, actor: Any, when: datetime.datetime
+    item: Item, *, actor: Any, when: datetime.datetime, cache: dict[Any, Any] | None = None
 ) -> list[tuple[ConsentGiven, Purpose, ConsentNotice | None]]:
     """The item's consents with their purposes and notices; refuses unknown purposes and notice
     versions (errors keyed by the entry's position). A notice not named is the latest one
     published by ``when``, except for purposes that need separate consent: there the caller
-    must say which notice the person was shown."""
+    must say which notice the person was shown. ``cache`` keeps the purposes and notices read
+    for the other items of a call."""
     if not item.consent:
         return []
-    purposes = {
-        p.code: p for p in Purpose.objects.filter(code__in=[c.purpose for c in item.consent])
-    }
+    cache = {} if cache is None else cache
+    missing = [c.purpose for c in item.consent if ("purpose", c.purpose) not in cache]
+    if missing:
+        found_purposes = {p.code: p for p in Purpose.objects.filter(code__in=missing)}
+        for code in missing:
+            cache["purpose", code] = found_purposes.get(code)
+    purposes = {c.purpose: cache["purpose", c.purpose] for c in item.consent}
+
+    def notice_of(purpose: Purpose, version: int | None) -> ConsentNotice | None:
+        key = ("notice", purpose.pk, version, None if version is not None else when)
+        if key not in cache:
+            notices = purpose.notices
+            cache[key] = (
+                notices.filter(version=version).first()
+                if version is not None
+                else notices.filter(published_at__lte=when).order_by("-version").first()
+            )
+        return cache[key]
+
     errors: dict[str, Any] = {}
     found: list[tuple[ConsentGiven, Purpose, ConsentNotice | None]] = []
     seen: set[str] = set()
@@ -241,7 +460,7 @@ def _consents(
         seen.add(entry.purpose)
         notice: ConsentNotice | None = None
         if entry.notice_version is not None:
-            notice = purpose.notices.filter(version=entry.notice_version).first()
+            notice = notice_of(purpose, entry.notice_version)
             if notice is None:
                 errors[str(position)] = {
                     "notice_version": [
@@ -252,7 +471,7 @@ def _consents(
                 }
                 continue
         elif not purpose.requires_separate_consent:
-            notice = purpose.notices.filter(published_at__lte=when).order_by("-version").first()
+            notice = notice_of(purpose, None)
         found.append((entry, purpose, notice))
     if errors:
         raise ItemRejected({"consent": errors})

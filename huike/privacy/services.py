@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from huike.core.services import diff, record_change, snapshot
+from huike.core.services import diff, record_change, record_changes, snapshot
 from huike.parties.models import AttributeDefinition, Party
 from huike.privacy.models import (
     Channel,
@@ -132,6 +133,117 @@ def _append(
     return record
 
 
+def _grant_errors(
+    purpose: Purpose, notice: ConsentNotice | None, evidence: str, when: datetime.datetime
+) -> dict[str, list[str]]:
+    """Why consent to ``purpose`` cannot be granted as given (empty: it can)."""
+    errors: dict[str, list[str]] = {}
+    if not purpose.needs_consent:
+        errors["purpose"] = [
+            _("“{purpose}” is not based on consent ({basis}); there is nothing to grant.").format(
+                purpose=purpose, basis=purpose.get_legal_basis_display()
+            )
+        ]
+    elif not purpose.is_active:
+        errors["purpose"] = [
+            _("“{purpose}” is retired; consent to it can no longer be given.").format(
+                purpose=purpose
+            )
+        ]
+    if notice is not None:
+        if notice.purpose_id != purpose.pk:
+            errors["notice"] = [_("This notice belongs to another purpose.")]
+        elif notice.published_at > when:
+            errors["notice"] = [_("This notice was not yet shown when the consent was given.")]
+    if purpose.requires_separate_consent:
+        if notice is None:
+            errors.setdefault("notice", []).append(
+                _("Separate consent needs the notice the person was shown.")
+            )
+        if not evidence.strip():
+            errors["evidence"] = [_("Separate consent needs evidence: say what proves it.")]
+    return errors
+
+
+@dataclass(frozen=True)
+class FirstGrant:
+    """A consent given by a customer just created (who has no ledger row yet)."""
+
+    party: Party
+    purpose: Purpose
+    notice: ConsentNotice | None
+    evidence: str
+    occurred_at: datetime.datetime
+    language: str | None = None
+
+
+@transaction.atomic
+def grant_first(grants: list[FirstGrant], *, actor: Any, channel: str) -> list[ConsentRecord]:
+    """:func:`grant` for many customers created in the same transaction (an intake call's new
+    customers): the same checks, the same ledger rows, current states and change-log rows, in
+    three multi-row inserts. Raises ValidationError, writing nothing, if any grant is refused;
+    the records come back in the order of ``grants``."""
+    if channel not in Channel.values:
+        raise ValidationError(
+            {"channel": [_("Unknown channel “{channel}”.").format(channel=channel)]}
+        )
+    for given in grants:
+        _check_time(given.occurred_at)
+        errors = _grant_errors(given.purpose, given.notice, given.evidence, given.occurred_at)
+        if errors:
+            raise ValidationError(errors)
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    records = []
+    for given in grants:
+        shown = _language(given.language)
+        notice = given.notice
+        records.append(
+            ConsentRecord(
+                party=given.party,
+                purpose=given.purpose,
+                status=ConsentStatus.GRANTED,
+                notice=notice,
+                notice_version=notice.version if notice else None,
+                notice_language=shown if notice else "",
+                notice_text=notice.text_in(shown) if notice else "",
+                channel=channel,
+                evidence=given.evidence.strip(),
+                collected_by=actor if is_user else None,
+                collected_by_name=(actor.get_username() if is_user else "system")[:150],
+                occurred_at=given.occurred_at,
+            )
+        )
+    records = ConsentRecord.objects.bulk_create(records)
+    latest: dict[tuple[int, int], ConsentRecord] = {}
+    for record in records:  # a purpose given twice: the later-dated row is the current state
+        key = (record.party_id, record.purpose_id)
+        if key not in latest or (record.occurred_at, record.pk) > (
+            latest[key].occurred_at,
+            latest[key].pk,
+        ):
+            latest[key] = record
+    PartyConsent.objects.bulk_create(
+        PartyConsent(
+            party_id=party, purpose_id=purpose, granted=True, since=r.occurred_at, record=r
+        )
+        for (party, purpose), r in latest.items()
+    )
+    granted = ConsentStatus.GRANTED.value
+    record_changes(
+        [
+            (
+                given.party,
+                {f"consent.{given.purpose.code}": [None, granted]},
+                f"consent {granted}: {given.purpose.code} ({channel})",
+            )
+            for given in grants
+        ],
+        actor=actor,
+        action="action",
+    )
+    return records
+
+
 @transaction.atomic
 def grant(
     party: Party,
@@ -153,32 +265,7 @@ def grant(
     active language) is copied into the row. A purpose needing separate consent requires the
     notice and evidence.
     """
-    errors: dict[str, list[str]] = {}
-    if not purpose.needs_consent:
-        errors["purpose"] = [
-            _("“{purpose}” is not based on consent ({basis}); there is nothing to grant.").format(
-                purpose=purpose, basis=purpose.get_legal_basis_display()
-            )
-        ]
-    elif not purpose.is_active:
-        errors["purpose"] = [
-            _("“{purpose}” is retired; consent to it can no longer be given.").format(
-                purpose=purpose
-            )
-        ]
-    when = occurred_at or timezone.now()
-    if notice is not None:
-        if notice.purpose_id != purpose.pk:
-            errors["notice"] = [_("This notice belongs to another purpose.")]
-        elif notice.published_at > when:
-            errors["notice"] = [_("This notice was not yet shown when the consent was given.")]
-    if purpose.requires_separate_consent:
-        if notice is None:
-            errors.setdefault("notice", []).append(
-                _("Separate consent needs the notice the person was shown.")
-            )
-        if not evidence.strip():
-            errors["evidence"] = [_("Separate consent needs evidence: say what proves it.")]
+    errors = _grant_errors(purpose, notice, evidence, occurred_at or timezone.now())
     if errors:
         raise ValidationError(errors)
     return _append(
