@@ -51,18 +51,18 @@ def _blank(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
-def record_change(
+def _change(
     obj: models.Model,
     *,
     actor: Any,
     action: str,
-    changes: Mapping[str, Any] | None = None,
-    message: str = "",
+    changes: Mapping[str, Any] | None,
+    message: str,
     remote_addr: str | None = None,
 ) -> ChangeLog:
-    """Append one change-log row for ``obj``. Call inside the service's transaction."""
+    """The (unsaved) change-log row for ``obj``."""
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    return ChangeLog.objects.create(
+    return ChangeLog(
         actor=actor if is_user else None,
         actor_name=(actor.get_username() if is_user else "system")[:150],
         action=action,
@@ -75,6 +75,28 @@ def record_change(
     )
 
 
+def record_change(
+    obj: models.Model,
+    *,
+    actor: Any,
+    action: str,
+    changes: Mapping[str, Any] | None = None,
+    message: str = "",
+    remote_addr: str | None = None,
+) -> ChangeLog:
+    """Append one change-log row for ``obj``. Call inside the service's transaction."""
+    row = _change(
+        obj,
+        actor=actor,
+        action=action,
+        changes=changes,
+        message=message,
+        remote_addr=remote_addr,
+    )
+    row.save(force_insert=True)
+    return row
+
+
 def record_changes(
     entries: Iterable[tuple[models.Model, Mapping[str, Any] | None, str]],
     *,
@@ -83,21 +105,10 @@ def record_changes(
 ) -> list[ChangeLog]:
     """:func:`record_change` for many ``(obj, changes, message)`` at once, in one insert (a
     batch of new customers' consents)."""
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    rows = [
-        ChangeLog(
-            actor=actor if is_user else None,
-            actor_name=(actor.get_username() if is_user else "system")[:150],
-            action=action,
-            content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
-            object_id=str(obj.pk),
-            object_repr=str(obj)[:200],
-            message=message[:200],
-            changes={key: _plain(value) for key, value in (changes or {}).items()},
-        )
+    return ChangeLog.objects.bulk_create(
+        _change(obj, actor=actor, action=action, changes=changes, message=message)
         for obj, changes, message in entries
-    ]
-    return ChangeLog.objects.bulk_create(rows)
+    )
 
 
 def log_access(
