@@ -231,6 +231,8 @@ def _create_together(
         match = next(found) if new.item.policy != Policy.CREATE else None
         if match is None or visible_kinds.get(match) != new.item.kind:
             chosen.append(new)  # else it adds to the customer it matches: one by one
+    if not chosen:
+        return {}
     return _write_new(chosen, actor=actor, request=request, known=known)
 
 
