@@ -160,10 +160,21 @@ def _address_target(type_text: str, row_kind: str) -> str:
     return "postal_address"
 
 
+# Google Contacts puts several values of one label in one cell: "a@example.com ::: b@example.com".
+_SEVERAL_VALUES = ":::"
+_SINGLE_VALUED = frozenset({"email", "addresses", "website"})
+_ADDRESSES = frozenset(code for code in _APPLIES if code.endswith("_address"))
+# Odoo exports a state as "Zhejiang (CN)": its country's code is not part of the address.
+_REGION_COUNTRY_CODE = re.compile(r"\s*\([A-Z]{2}\)$")
+
+
 def _combine(part: str, items: list[tuple[str, str]]) -> str:
     pieces: dict[str, list[str]] = {}
     for role, value in items:
-        pieces.setdefault(role, []).append(" ".join(value.split()))
+        value = " ".join(value.split())
+        if role == "region":
+            value = _REGION_COUNTRY_CODE.sub("", value)
+        pieces.setdefault(role, []).append(value)
     if part == "name":
         return join_name(
             given=" ".join(pieces.get("given", [])),
@@ -248,10 +259,15 @@ def map_row(
             problem = _("{column}: {problem}").format(column=column, problem=error)
             problems.append(Notice(problem) if isinstance(error, LeftOut) else problem)
             continue
+        if target in _SINGLE_VALUED and _SEVERAL_VALUES in value:
+            value = first_nonempty(*value.split(_SEVERAL_VALUES)).strip()
         if target == "phones":
             target = _phone_target(_sibling_type(column, row), value, row_kind)
         elif target == "addresses":
             target = _address_target(_sibling_type(column, row), row_kind)
+        if target == "addresses" or target in _ADDRESSES:
+            # an address written on several lines (Google's "Formatted", Outlook's "Business
+            # Address") is stored on one
             value = ", ".join(line.strip() for line in value.splitlines() if line.strip())
         if value and not value.isspace() and target not in values:
             values[target] = value
@@ -288,7 +304,10 @@ def _not_applicable(code: str, row_kind: str) -> str:
 
 
 def _loose(header: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", header).casefold().split())
+    """A header as presets compare it: NFKC, case folded, without any spacing (Outlook writes
+    both ``住宅电话 2`` and ``住宅电话2``; Salesforce's ``Mailing City`` is ``MailingCity`` in
+    API exports)."""
+    return "".join(unicodedata.normalize("NFKC", header).casefold().split())
 
 
 def _pattern(key: str) -> re.Pattern[str] | None:
@@ -304,8 +323,9 @@ class Preset:
 
     ``columns`` maps header names (compared without regard to case and spacing; ``{n}``
     stands for any number, as in ``E-mail {n} - Value``) to specs; ``signature`` is the set
-    of header names that identify the format (see :func:`recognise`); ``kind`` is the kind of
-    party each row describes unless a ``kind`` column says otherwise.
+    of header names that identify the format, each possibly with alternatives separated by
+    ``|`` (see :func:`recognise`); ``kind`` is the kind of party each row describes unless a
+    ``kind`` column says otherwise.
     """
 
     code: str
@@ -362,6 +382,8 @@ _OUTLOOK_ADDRESS = {
     "{kind} State": ":region",
     "{kind} Postal Code": ":postcode",
     "{kind} Country/Region": ":country",
+    "{kind} Country": ":country",  # Outlook.com's older export, Google's "Outlook CSV"
+    "{kind} Address": "",  # the whole address in one cell (Google's "Outlook CSV")
 }
 _OUTLOOK_ADDRESS_ZH = {
     "{kind}地址 街道": ":street",
@@ -406,10 +428,14 @@ OUTLOOK = Preset(
         "Business Fax": "fax:phone",
         "Home Fax": "fax:phone",
         "Other Fax": "fax:phone",
+        "Car Phone": "phone:phone",
         "E-mail Address": "email",
         "E-mail 2 Address": "email",
         "E-mail 3 Address": "email",
         "Birthday": "birth_date:date",
+        "Anniversary": "wedding_anniversary:date",
+        "Spouse": "spouse_name",
+        "Children": "children",
         "Gender": "gender:gender",
         "Hobby": "hobbies",
         "Notes": "notes",
@@ -445,6 +471,7 @@ OUTLOOK_ZH = Preset(
         "中间名": "name:middle_name",
         "姓": "name:family_name",
         "公司": "employer",
+        "单位": "employer",  # older Chinese Outlook (英文称谓, 名, 中间名, 姓, 中文称谓, 单位…)
         "职务": "job_title",
         **_expand(
             _OUTLOOK_ADDRESS_ZH, 商务="work_address", 住宅="home_address", 其他="postal_address"
@@ -463,9 +490,14 @@ OUTLOOK_ZH = Preset(
         "电子邮件地址": "email",
         "电子邮件 2 地址": "email",
         "电子邮件 3 地址": "email",
+        "车载电话": "phone:phone",
         "生日": "birth_date:date",
+        "纪念日": "wedding_anniversary:date",
+        "配偶": "spouse_name",
+        "子女": "children",
         "性别": "gender:gender",
         "爱好": "hobbies",
+        "业余爱好": "hobbies",
         "附注": "notes",
         "备注": "notes",
     },
@@ -485,6 +517,166 @@ OUTLOOK_ZH = Preset(
             "电子邮件地址",
             "电子邮件显示名称",
             "生日",
+        }
+    ),
+)
+
+OUTLOOK_DE = Preset(
+    code="outlook_de",
+    label=gettext_lazy("Outlook contacts (CSV, German Outlook)"),
+    kind=PERSON,
+    columns={
+        "Vorname": "name:given_name",
+        "Weitere Vornamen": "name:middle_name",
+        "Nachname": "name:family_name",
+        "Firma": "employer",
+        "Position": "job_title",
+        "Straße geschäftlich": "work_address:street",
+        "Straße geschäftlich 2": "work_address:street",
+        "Straße geschäftlich 3": "work_address:street",
+        "Ort geschäftlich": "work_address:city",
+        "Region geschäftlich": "work_address:region",
+        "Bundesland/Kanton geschäftlich": "work_address:region",
+        "Postleitzahl geschäftlich": "work_address:postcode",
+        "Land/Region geschäftlich": "work_address:country",
+        "Straße privat": "home_address:street",
+        "Straße privat 2": "home_address:street",
+        "Straße privat 3": "home_address:street",
+        "Ort privat": "home_address:city",
+        "Bundesland/Kanton privat": "home_address:region",
+        "Postleitzahl privat": "home_address:postcode",
+        "Land/Region privat": "home_address:country",
+        "Weitere Straße": "postal_address:street",
+        "Weitere Straße 2": "postal_address:street",
+        "Weitere Straße 3": "postal_address:street",
+        "Weiterer Ort": "postal_address:city",
+        "Weiteres/r Bundesland/Kanton": "postal_address:region",
+        "Weitere Postleitzahl": "postal_address:postcode",
+        "Weiteres/e Land/Region": "postal_address:country",
+        "Mobiltelefon": "mobile:phone",
+        "Mobiltelefon 2": "mobile:phone",
+        "Telefon geschäftlich": "phone:phone",
+        "Telefon (geschäftlich)": "phone:phone",
+        "Telefon geschäftlich 2": "phone:phone",
+        "Telefon Firma": "phone:phone",
+        "Haupttelefon": "phone:phone",
+        "Telefon (privat)": "phone:phone",
+        "Telefon privat": "phone:phone",
+        "Telefon (privat 2)": "phone:phone",
+        "Weiteres Telefon": "phone:phone",
+        "Fax geschäftlich": "fax:phone",
+        "Fax (geschäftlich)": "fax:phone",
+        "Fax privat": "fax:phone",
+        "Weiteres Fax": "fax:phone",
+        "E-Mail-Adresse": "email",
+        "E-Mail 2: Adresse": "email",
+        "E-Mail 3: Adresse": "email",
+        "Geburtstag": "birth_date:date",
+        "Jahrestag": "wedding_anniversary:date",
+        "Partner": "spouse_name",
+        "Kinder": "children",
+        "Geschlecht": "gender:gender",
+        "Hobby": "hobbies",
+        "Notizen": "notes",
+    },
+    signature=frozenset(
+        {
+            "Vorname",
+            "Weitere Vornamen",
+            "Nachname",
+            "Firma",
+            "Position",
+            "Straße geschäftlich",
+            "Ort geschäftlich",
+            "Postleitzahl geschäftlich",
+            "Telefon geschäftlich|Telefon (geschäftlich)",
+            "Fax geschäftlich|Fax (geschäftlich)",
+            "Telefon (privat)|Telefon privat",
+            "Mobiltelefon",
+            "E-Mail-Adresse",
+            "E-Mail 2: Adresse",
+            "Geburtstag",
+        }
+    ),
+)
+
+OUTLOOK_FR = Preset(
+    code="outlook_fr",
+    label=gettext_lazy("Outlook contacts (CSV, French Outlook)"),
+    kind=PERSON,
+    columns={
+        "Prénom": "name:given_name",
+        "Deuxième prénom": "name:middle_name",
+        "Nom": "name:family_name",
+        "Société": "employer",
+        "Titre (2)": "job_title",  # the second "Titre" is the job title; the first, Mr or Ms
+        "Fonction": "job_title",
+        "Rue (bureau)": "work_address:street",
+        "Rue (bureau) 2": "work_address:street",
+        "Rue (bureau) 3": "work_address:street",
+        "Ville (bureau)": "work_address:city",
+        "Dép/Région (bureau)": "work_address:region",
+        "Code postal (bureau)": "work_address:postcode",
+        "Pays/Région (bureau)": "work_address:country",
+        "Pays (bureau)": "work_address:country",
+        "Rue (domicile)": "home_address:street",
+        "Rue (domicile) 2": "home_address:street",
+        "Rue (domicile) 3": "home_address:street",
+        "Ville (domicile)": "home_address:city",
+        "Dép/Région (domicile)": "home_address:region",
+        "Code postal (domicile)": "home_address:postcode",
+        "Pays/Région (domicile)": "home_address:country",
+        "Pays (domicile)": "home_address:country",
+        "Rue (autre)": "postal_address:street",
+        "Rue (autre) 2": "postal_address:street",
+        "Rue (autre) 3": "postal_address:street",
+        "Ville (autre)": "postal_address:city",
+        "Dép/Région (autre)": "postal_address:region",
+        "Code postal (autre)": "postal_address:postcode",
+        "Pays/Région (autre)": "postal_address:country",
+        "Pays (autre)": "postal_address:country",
+        "Tél. mobile": "mobile:phone",
+        "Téléphone (bureau)": "phone:phone",
+        "Téléphone 2 (bureau)": "phone:phone",
+        "Téléphone société": "phone:phone",
+        "Téléphone principal": "phone:phone",
+        "Téléphone (domicile)": "phone:phone",
+        "Téléphone 2 (domicile)": "phone:phone",
+        "Téléphone (autre)": "phone:phone",
+        "Téléphone (voiture)": "phone:phone",
+        "Télécopie (bureau)": "fax:phone",
+        "Télécopie (domicile)": "fax:phone",
+        "Télécopie (autre)": "fax:phone",
+        "Adresse de messagerie": "email",
+        "Adresse de messagerie 2": "email",
+        "Adresse de messagerie 3": "email",
+        "Adresse de courrier": "email",
+        "Adresse de courrier 2": "email",
+        "Adresse de courrier 3": "email",
+        "Anniversaire": "birth_date:date",  # a birthday, in French
+        "Anniversaire de mariage ou fête": "wedding_anniversary:date",
+        "Conjoint(e)": "spouse_name",
+        "Enfants": "children",
+        "Sexe": "gender:gender",
+        "Passe-temps": "hobbies",
+        "Notes": "notes",
+    },
+    signature=frozenset(
+        {
+            "Prénom",
+            "Deuxième prénom",
+            "Nom",
+            "Société",
+            "Rue (bureau)",
+            "Ville (bureau)",
+            "Code postal (bureau)",
+            "Téléphone (bureau)",
+            "Télécopie (bureau)",
+            "Téléphone (domicile)",
+            "Tél. mobile",
+            "Adresse de messagerie|Adresse de courrier",
+            "Adresse de messagerie 2|Adresse de courrier 2",
+            "Anniversaire",
         }
     ),
 )
@@ -605,21 +797,36 @@ VCARD = Preset(
     ),
 )
 
+# Salesforce: report exports ("Details Only") name columns by their labels; Data Loader and the
+# weekly Data Export by their API names (FirstName, MailingStreet, AccountId; Data Loader in
+# capitals). Labels and API names that differ only by spacing compare equal.
 SALESFORCE_CONTACTS = Preset(
     code="salesforce_contacts",
-    label=gettext_lazy("Salesforce contacts (report export)"),
+    label=gettext_lazy("Salesforce contacts (report or Data Loader export)"),
     kind=PERSON,
     columns={
+        "Full Name": "name",
+        "Name": "name",  # Data Loader: the compound name
         "First Name": "name:given_name",
+        "Middle Name": "name:middle_name",
         "Last Name": "name:family_name",
         "Title": "job_title",
         "Account Name": "employer",
+        "Account.Name": "employer",
         "Mailing Street": "postal_address:street",
+        "Mailing Address Line 1": "postal_address:street",
+        "Mailing Address Line 2": "postal_address:street",
+        "Mailing Address Line 3": "postal_address:street",
         "Mailing City": "postal_address:city",
         "Mailing State/Province": "postal_address:region",
+        "Mailing State/Province (text only)": "postal_address:region",
+        "MailingState": "postal_address:region",
         "Mailing Zip/Postal Code": "postal_address:postcode",
+        "MailingPostalCode": "postal_address:postcode",
         "Mailing Country": "postal_address:country",
+        "Mailing Country (text only)": "postal_address:country",
         "Mobile": "mobile:phone",
+        "MobilePhone": "mobile:phone",
         "Phone": "phone:phone",
         "Home Phone": "phone:phone",
         "Other Phone": "phone:phone",
@@ -628,62 +835,80 @@ SALESFORCE_CONTACTS = Preset(
         "Birthdate": "birth_date:date",
         "Description": "notes",
         "Contact ID": "external_id",
+        "Id": "external_id",
     },
     signature=frozenset(
         {
             "Salutation",
             "First Name",
             "Last Name",
-            "Account Name",
-            "Mailing Street",
+            "Account Name|AccountId|Account.Name",
+            "Mailing Street|Mailing Address Line 1",
             "Mailing City",
-            "Mailing State/Province",
-            "Mailing Zip/Postal Code",
-            "Mailing Country",
-            "Contact Owner",
+            "Mailing State/Province|Mailing State/Province (text only)",
+            "Mailing Zip/Postal Code|MailingPostalCode",
+            "Mailing Country|Mailing Country (text only)",
+            "Contact Owner|OwnerId|Owner.Name",
             "Birthdate",
-            "Contact ID",
+            "Contact ID|Id",
         }
     ),
 )
 
 SALESFORCE_ACCOUNTS = Preset(
     code="salesforce_accounts",
-    label=gettext_lazy("Salesforce accounts (report export)"),
+    label=gettext_lazy("Salesforce accounts (report or Data Loader export)"),
     kind=ORGANIZATION,
     columns={
         "Account Name": "name",
+        "Name": "name",
         "Billing Street": "postal_address:street",
+        "Billing Address Line 1": "postal_address:street",
+        "Billing Address Line 2": "postal_address:street",
+        "Billing Address Line 3": "postal_address:street",
         "Billing City": "postal_address:city",
         "Billing State/Province": "postal_address:region",
+        "Billing State/Province (text only)": "postal_address:region",
+        "BillingState": "postal_address:region",
         "Billing Zip/Postal Code": "postal_address:postcode",
+        "BillingPostalCode": "postal_address:postcode",
         "Billing Country": "postal_address:country",
+        "Billing Country (text only)": "postal_address:country",
         "Shipping Street": "warehouse_address:street",
+        "Shipping Address Line 1": "warehouse_address:street",
+        "Shipping Address Line 2": "warehouse_address:street",
+        "Shipping Address Line 3": "warehouse_address:street",
         "Shipping City": "warehouse_address:city",
         "Shipping State/Province": "warehouse_address:region",
+        "Shipping State/Province (text only)": "warehouse_address:region",
+        "ShippingState": "warehouse_address:region",
         "Shipping Zip/Postal Code": "warehouse_address:postcode",
+        "ShippingPostalCode": "warehouse_address:postcode",
         "Shipping Country": "warehouse_address:country",
+        "Shipping Country (text only)": "warehouse_address:country",
         "Phone": "phone:phone",
         "Fax": "fax:phone",
         "Website": "website",
         "Employees": "employees",
+        "NumberOfEmployees": "employees",
         "Description": "notes",
         "Account ID": "external_id",
+        "Id": "external_id",
     },
     signature=frozenset(
         {
-            "Account Name",
-            "Account Owner",
+            "Account Name|Name",
+            "Account Owner|OwnerId|Owner.Name",
             "Type",
             "Industry",
-            "Billing Street",
+            "Billing Street|Billing Address Line 1",
             "Billing City",
-            "Billing State/Province",
-            "Billing Zip/Postal Code",
-            "Billing Country",
-            "Shipping Street",
-            "Employees",
-            "Account ID",
+            "Billing State/Province|Billing State/Province (text only)",
+            "Billing Zip/Postal Code|BillingPostalCode",
+            "Billing Country|Billing Country (text only)",
+            "Shipping Street|Shipping Address Line 1",
+            "Employees|NumberOfEmployees",
+            "Account ID|Id",
         }
     ),
 )
@@ -702,8 +927,10 @@ HUBSPOT_CONTACTS = Preset(
         "Phone Number": "phone:phone",
         "Fax Number": "fax:phone",
         "Company Name": "employer",
+        "Associated Company": "employer",  # the primary company, when exported with the contact
         "Job Title": "job_title",
         "Street Address": "postal_address:street",
+        "Street Address 2": "postal_address:street",
         "City": "postal_address:city",
         "State/Region": "postal_address:region",
         "Postal Code": "postal_address:postcode",
@@ -712,19 +939,21 @@ HUBSPOT_CONTACTS = Preset(
     },
     signature=frozenset(
         {
-            "Record ID",
+            "Record ID|Contact ID",
             "First Name",
             "Last Name",
             "Email",
             "Phone Number",
             "Mobile Phone Number",
-            "Company Name",
+            "Company Name|Associated Company",
             "Job Title",
             "State/Region",
             "Country/Region",
             "Contact owner",
             "Lifecycle Stage",
             "Lead Status",
+            "Create Date",
+            "Last Activity Date",
         }
     ),
 )
@@ -751,7 +980,7 @@ HUBSPOT_COMPANIES = Preset(
     },
     signature=frozenset(
         {
-            "Record ID",
+            "Record ID|Company ID",
             "Company name",
             "Company Domain Name",
             "Website URL",
@@ -761,10 +990,15 @@ HUBSPOT_COMPANIES = Preset(
             "Annual Revenue",
             "Company owner",
             "Country/Region",
+            "Create Date|Last Activity Date",
         }
     ),
 )
 
+# Odoo's "import-compatible" export names columns by field (parent_id, or parent_id/id for the
+# related record's external ID, which is no name); the plain export by the field's label in the
+# user's language (English and simplified Chinese here). "Company" (company_id) is the Odoo
+# company that owns the record in a multi-company database, not the contact's employer.
 ODOO = Preset(
     code="odoo",
     label=gettext_lazy("Odoo contacts (res.partner, import-compatible export)"),
@@ -772,9 +1006,13 @@ ODOO = Preset(
     columns={
         "id": "external_id",
         "name": "name",
+        "complete_name": "name",
         "is_company": "kind:kind",
         "company_type": "kind:kind",
         "parent_id": "employer",
+        "parent_id/name": "employer",
+        "commercial_company_name": "employer",
+        "company_name": "employer",
         "function": "job_title",
         "email": "email",
         "phone": "phones",
@@ -784,22 +1022,25 @@ ODOO = Preset(
         "city": "postal_address:city",
         "zip": "postal_address:postcode",
         "state_id": "postal_address:region",
+        "state_id/name": "postal_address:region",
         "country_id": "postal_address:country",
+        "country_id/name": "postal_address:country",
         "website": "website",
-        "comment": "notes",
+        "vat": "tax_id",
+        "comment": "notes:html_text",  # Odoo 16+ keeps notes as HTML
     },
     signature=frozenset(
         {
             "id",
             "name",
-            "is_company",
-            "parent_id",
+            "is_company|company_type",
+            "parent_id|parent_id/id|parent_id/name",
             "function",
             "street",
             "street2",
             "zip",
-            "state_id",
-            "country_id",
+            "state_id|state_id/id|state_id/name",
+            "country_id|country_id/id|country_id/name",
             "vat",
             "comment",
         }
@@ -812,35 +1053,67 @@ ODOO_LABELS = Preset(
     kind=PERSON,
     columns={
         "Name": "name",
+        "名称": "name",
+        "Display Name": "name",
+        "显示名称": "name",
+        "Complete Name": "name",
         "Is a Company": "kind:kind",
+        "是公司": "kind:kind",
+        "是一家公司": "kind:kind",
         "Company Type": "kind:kind",
+        "公司类型": "kind:kind",
+        "公司类别": "kind:kind",
         "Related Company": "employer",
-        "Company": "employer",
+        "关联公司": "employer",
+        "Company Name": "employer",
+        "公司名称": "employer",
+        "Company": None,
         "Job Position": "job_title",
+        "工作岗位": "job_title",
+        "职位": "job_title",
         "Email": "email",
+        "电子邮件": "email",
         "Phone": "phones",
+        "电话": "phones",
         "Mobile": "mobile:phone",
+        "手机": "mobile:phone",
         "Street": "postal_address:street",
+        "街道": "postal_address:street",
         "Street2": "postal_address:street",
+        "街道2": "postal_address:street",
         "City": "postal_address:city",
+        "城市": "postal_address:city",
         "Zip": "postal_address:postcode",
+        "邮编": "postal_address:postcode",
+        "邮政编码": "postal_address:postcode",
         "State": "postal_address:region",
+        "省/州": "postal_address:region",
+        "州/省": "postal_address:region",
         "Country": "postal_address:country",
+        "国家": "postal_address:country",
+        "国家/地区": "postal_address:country",
         "Website": "website",
-        "Notes": "notes",
+        "Website Link": "website",
+        "网站": "website",
+        "网站链接": "website",
+        "Tax ID": "tax_id",
+        "税号": "tax_id",
+        "Notes": "notes:html_text",
+        "备注": "notes:html_text",
     },
     signature=frozenset(
         {
-            "Name",
-            "Is a Company",
-            "Related Company",
-            "Job Position",
-            "Street",
-            "Street2",
-            "Zip",
-            "State",
-            "Country",
-            "Tax ID",
+            "Name|名称|Display Name|显示名称|Complete Name",
+            "Is a Company|是公司|是一家公司|Company Type|公司类型|公司类别",
+            "Related Company|关联公司",
+            "Job Position|工作岗位",
+            "Street2|街道2",
+            "Zip|邮编|邮政编码",
+            "Country|国家/地区",
+            "Tax ID|税号",
+            "Website Link|网站链接",
+            "Salesperson|销售员|销售人员",
+            "Tags|标签",
         }
     ),
 )
@@ -851,10 +1124,13 @@ ZOHO_CONTACTS = Preset(
     kind=PERSON,
     columns={
         "Record Id": "external_id",
+        "Contact Id": "external_id",
         "Full Name": "name",
+        "Contact Name": "name",  # the full name in exports since 2023
         "First Name": "name:given_name",
         "Last Name": "name:family_name",
         "Account Name": "employer",
+        "Company Name": "employer",  # Bigin, and layouts that renamed Account Name
         "Title": "job_title",
         "Email": "email",
         "Secondary Email": "email",
@@ -868,6 +1144,7 @@ ZOHO_CONTACTS = Preset(
         "Mailing City": "postal_address:city",
         "Mailing State": "postal_address:region",
         "Mailing Zip": "postal_address:postcode",
+        "Mailing Code": "postal_address:postcode",
         "Mailing Country": "postal_address:country",
         "Skype ID": "other_handles",
         "Description": "notes",
@@ -876,15 +1153,16 @@ ZOHO_CONTACTS = Preset(
         {
             "Record Id",
             "Contact Owner",
+            "Contact Owner.id|Created By.id|Modified By.id",
             "First Name",
             "Last Name",
-            "Account Name",
+            "Account Name|Company Name",
             "Secondary Email",
             "Date of Birth",
             "Mailing Street",
-            "Mailing State",
-            "Mailing Zip",
+            "Mailing Zip|Mailing Code",
             "Email Opt Out",
+            "Created Time|Modified Time",
             "Skype ID",
         }
     ),
@@ -896,6 +1174,7 @@ ZOHO_ACCOUNTS = Preset(
     kind=ORGANIZATION,
     columns={
         "Record Id": "external_id",
+        "Account Id": "external_id",
         "Account Name": "name",
         "Phone": "phone:phone",
         "Fax": "fax:phone",
@@ -915,7 +1194,7 @@ ZOHO_ACCOUNTS = Preset(
     },
     signature=frozenset(
         {
-            "Record Id",
+            "Record Id|Account Id",
             "Account Owner",
             "Account Name",
             "Rating",
@@ -1019,6 +1298,8 @@ PRESETS: dict[str, Preset] = {
     for preset in (
         OUTLOOK,
         OUTLOOK_ZH,
+        OUTLOOK_DE,
+        OUTLOOK_FR,
         GOOGLE,
         GOOGLE_LEGACY,
         VCARD,
@@ -1044,16 +1325,23 @@ def get_preset(code: str) -> Preset | None:
 get = get_preset
 
 
+def _signature_hit(names: str, present: set[str]) -> bool:
+    """Whether one signature entry (``"Contact ID|Id"``: any of its alternatives) is present."""
+    return any(_loose(name) in present for name in names.split("|"))
+
+
 def recognise(header: Iterable[str]) -> Preset | None:
     """The preset whose signature the header matches best, when at least 60 %
-    (:data:`RECOGNISE_THRESHOLD`) of its signature headers are present (compared without
-    regard to case and spacing). Ties go to the preset with more matching headers (the more
-    specific format), then to the one listed first in :data:`PRESETS`."""
+    (:data:`RECOGNISE_THRESHOLD`) of its signature entries are present (compared without
+    regard to case and spacing; an entry ``"A|B"`` is present when either name is: the same
+    column under another name, in another language or in another export of the same system).
+    Ties go to the preset with more matching entries (the more specific format), then to the
+    one listed first in :data:`PRESETS`."""
     present = {_loose(column) for column in header}
     best: tuple[float, int] | None = None
     chosen = None
     for preset in PRESETS.values():
-        hits = sum(1 for name in preset.signature if _loose(name) in present)
+        hits = sum(1 for names in preset.signature if _signature_hit(names, present))
         score = (hits / len(preset.signature), hits)
         if score[0] >= RECOGNISE_THRESHOLD and (best is None or score > best):
             best, chosen = score, preset
@@ -1078,12 +1366,12 @@ _SYNONYMS: tuple[tuple[str, str | None, str | None], ...] = (
         "employer",
         "name",
     ),
-    ("名 firstname givenname forename", "name:given_name", None),
-    ("姓 姓氏 lastname familyname surname", "name:family_name", None),
+    ("名 firstname givenname forename vorname prénom", "name:given_name", None),
+    ("姓 姓氏 lastname familyname surname nachname", "name:family_name", None),
     ("middlename", "name:middle_name", None),
     (
         "手机 手机号 手机号码 移动电话 mobile mobilephone mobilenumber mobilephonenumber cell "
-        "cellphone",
+        "cellphone mobiltelefon télmobile",
         "mobile:phone",
         "phone:phone",
     ),
@@ -1096,13 +1384,22 @@ _SYNONYMS: tuple[tuple[str, str | None, str | None], ...] = (
     ),
     ("传真 fax faxnumber", "fax:phone", "fax:phone"),
     (
-        "邮箱 电子邮箱 电子邮件 邮件 电邮 邮箱地址 电子邮件地址 email emailaddress mail",
+        "邮箱 电子邮箱 电子邮件 邮件 电邮 邮箱地址 电子邮件地址 email emailaddress mail "
+        "emailadresse adressedemessagerie",
         "email",
         "email",
     ),
-    ("公司 单位 工作单位 所在单位 company organization organisation employer", "employer", None),
+    (
+        "公司 单位 工作单位 所在单位 company organization organisation employer firma société",
+        "employer",
+        None,
+    ),
     ("职务 职位 头衔 岗位 title jobtitle position jobposition", "job_title", None),
-    ("生日 出生日期 出生年月日 birthday birthdate dateofbirth dob", "birth_date:date", None),
+    (
+        "生日 出生日期 出生年月日 birthday birthdate dateofbirth dob geburtstag",
+        "birth_date:date",
+        None,
+    ),
     ("农历生日 阴历生日 lunarbirthday", "lunar_birthday", None),
     ("性别 gender sex", "gender:gender", None),
     (
@@ -1133,7 +1430,11 @@ _SYNONYMS: tuple[tuple[str, str | None, str | None], ...] = (
     ("国家 国家地区 country countryregion", "postal_address:country", "postal_address:country"),
     ("微信 微信号 wechat wechatid weixin", "wechat", None),
     ("qq qq号 qq号码", "qq", None),
-    ("备注 说明 附注 notes note remarks remark comment comments description", "notes", "notes"),
+    (
+        "备注 说明 附注 notes note remarks remark comment comments description notizen",
+        "notes",
+        "notes",
+    ),
     ("身份证 身份证号 身份证号码 居民身份证号码 idcard idnumber residentid", "resident_id", None),
     ("护照 护照号 护照号码 passport passportnumber", "passport_number", None),
     (

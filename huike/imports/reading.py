@@ -22,14 +22,22 @@ Guarantees, because files come from anywhere:
 
 Encodings (:func:`detect_encoding`), in this order:
 
-1. a byte-order mark: UTF-8 (``utf-8-sig``), UTF-16 LE or BE (Excel's "Unicode text");
+1. a byte-order mark: UTF-8 (``utf-8-sig``), UTF-32 LE or BE, UTF-16 LE or BE (Excel's
+   "Unicode text");
 2. UTF-16 without a mark, when every other byte of the sample is NUL;
-3. strict UTF-8 (pure ASCII is UTF-8);
+3. strict UTF-8 (pure ASCII is UTF-8), or UTF-8 with a few bytes that are not (one line saved
+   in another encoding: that line is reported rather than the whole file read wrongly);
 4. GB 18030 (a superset of GBK and GB 2312: Excel's CSV on simplified-Chinese Windows) when
    the sample decodes and looks like Chinese, or Big5 (Excel on traditional-Chinese Windows)
    when that reads as more common traditional characters than GB 18030 reads as common
    simplified ones;
-5. charset-normalizer's best guess (Windows-1252 and other single-byte code pages).
+5. charset-normalizer's best guess (single-byte code pages), except that among the Latin ones,
+   which it often cannot tell apart, Windows-1252 (Western Europe, Outlook) wins when it reads
+   as plausible Western text.
+
+Content decides over the name where it is unambiguous: a workbook (.xls or .xlsx) is read as one
+whatever it is called, text named .xls (what many web applications export) is read as text, and
+a web page or an Excel 2003 XML file is refused with advice instead of being read as rows.
 
 The sample is the first 64 KiB, plus 64 KiB from the middle and the end of a large file, so a
 file whose first rows are plain ASCII is still recognised. An explicit ``encoding=`` wins.
@@ -41,6 +49,7 @@ import codecs
 import csv
 import io
 import os
+import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -81,7 +90,15 @@ _EXTENSIONS = {
     "xls": "xls",
 }
 _UPLOAD_TYPES = tuple(_EXTENSIONS)
+_WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060"))
+# What makes a cell empty besides white space: DOS's end-of-file mark (Ctrl-Z), which old
+# programs write after the last line.
+_NOTHING = {0x1A: None}
+# A carriage return that ends a line on its own, in a file whose lines end with \n (lines pasted
+# from an old Mac file); not the first of \r\r\n, which some converters write.
+_LONE_CR = re.compile(r"\r(?![\r\n])")
+_LONE_CR_BYTES = re.compile(rb"\r(?![\r\n])")
 
 
 class ReadError(Exception):
@@ -169,6 +186,59 @@ def _utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
+def _mostly_utf8(head: bytes) -> bool:
+    """UTF-8 text with a few bytes that are not: a file someone edited in another encoding.
+    Read as UTF-8, so that the line that does not decode is named instead of the whole file
+    being read in a wrong code page."""
+    text = head.decode("utf-8", errors="replace")
+    wide = sum(1 for char in text if ord(char) > 127 and char != "\ufffd")
+    return wide >= 8 and text.count("\ufffd") * 4 <= wide
+
+
+# charset-normalizer's guesses that are Latin-script single-byte code pages: among them it often
+# cannot tell (cp1250 and cp1252 read "Müller" alike, but "Crème" as "Crčme"), so Windows-1252,
+# the code page of Western European Windows and Outlook, wins when it reads as plausible text.
+_LATIN_CODE_PAGE = re.compile(
+    r"^(cp1250|cp1252|cp1254|cp1257|cp437|cp85\d|cp86\d|cp775|latin_1|"
+    r"iso8859_(1|2|3|4|9|10|13|14|15|16)|mac_(latin2|roman|iceland|turkish))$"
+)
+_LETTERS = re.compile(r"[^\W\d_]+")
+_IN_WORD = frozenset("’‘'·-")
+
+
+def _plausible_western(text: str) -> bool:
+    """``text`` (decoded as Windows-1252) reads as Western European text: accented letters
+    inside words of plain letters, no symbols in the middle of a word (Polish ``Za¿ó³æ``), not
+    word after word of nothing but accented letters (Cyrillic ``Èâàí``)."""
+    mixed = foreign = 0
+    for word in _LETTERS.findall(text):
+        accented = sum(1 for char in word if ord(char) > 127)
+        if accented == len(word) and len(word) >= 3:
+            foreign += 1
+        elif accented:
+            mixed += 1
+    if foreign > mixed:
+        return False
+    for position in range(1, len(text) - 1):
+        char = text[position]
+        if (
+            ord(char) > 127
+            and not char.isalpha()
+            and char not in _IN_WORD
+            and text[position - 1].isalpha()
+            and text[position + 1].isalpha()
+        ):
+            return False
+    return True
+
+
+def _western(head: bytes, guess: str | None) -> bool:
+    if guess is not None and not _LATIN_CODE_PAGE.match(guess):
+        return False
+    text = _decodes(head, "cp1252")
+    return text is not None and _plausible_western(text)
+
+
 def detect_encoding(head: bytes) -> str:
     """The encoding of a text file whose sample is ``head`` (see the module's docstring for the
     order). Returns a Python codec name: ``utf-8-sig``, ``utf-16-le``, ``utf-16-be``,
@@ -177,6 +247,10 @@ def detect_encoding(head: bytes) -> str:
     """
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if head.startswith(codecs.BOM_UTF32_LE):
+        return "utf-32-le"
+    if head.startswith(codecs.BOM_UTF32_BE):
+        return "utf-32-be"
     if head.startswith(codecs.BOM_UTF16_LE):
         return "utf-16-le"
     if head.startswith(codecs.BOM_UTF16_BE):
@@ -186,6 +260,8 @@ def detect_encoding(head: bytes) -> str:
         if wide and _decodes(head[: len(head) - len(head) % 2], wide) is not None:
             return wide
     if _decodes(head, "utf-8") is not None:
+        return "utf-8"
+    if _mostly_utf8(head):
         return "utf-8"
     gb = _decodes(head, "gb18030")
     big5_name = "big5"
@@ -203,8 +279,11 @@ def detect_encoding(head: bytes) -> str:
     from charset_normalizer import from_bytes
 
     best = from_bytes(head).best()
-    if best is not None and best.encoding:
-        return str(best.encoding)
+    guess = str(best.encoding) if best is not None and best.encoding else None
+    if _western(head, guess):
+        return "cp1252"
+    if guess is not None:
+        return guess
     if gb is not None and gb_score >= 0:
         return "gb18030"
     return "utf-8"
@@ -220,6 +299,23 @@ class _Codec:
     wide: bool
 
 
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_UTF32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+
+
+def _wide_codec(
+    encoding: str, canonical: str, head: bytes, family: str, boms: tuple[bytes, bytes]
+) -> _Codec:
+    """UTF-16 or UTF-32 (``family``): the byte order of the mark, else the one named, else
+    little-endian."""
+    little, big = f"{family}-le", f"{family}-be"
+    if head.startswith(boms[0]) and canonical != big:
+        return _Codec(encoding, little, len(boms[0]), wide=True)
+    if head.startswith(boms[1]) and canonical != little:
+        return _Codec(encoding, big, len(boms[1]), wide=True)
+    return _Codec(encoding, big if canonical == big else little, 0, wide=True)
+
+
 def _plan(encoding: str, head: bytes) -> _Codec:
     try:
         canonical = codecs.lookup(encoding).name
@@ -231,14 +327,10 @@ def _plan(encoding: str, head: bytes) -> _Codec:
     if canonical in ("utf-8", "utf-8-sig"):
         skip = 3 if head.startswith(codecs.BOM_UTF8) else 0
         return _Codec(encoding, "utf-8", skip, wide=False)
-    if canonical.startswith("utf-16"):
-        if head.startswith(codecs.BOM_UTF16_LE) and canonical != "utf-16-be":
-            return _Codec(encoding, "utf-16-le", 2, wide=True)
-        if head.startswith(codecs.BOM_UTF16_BE) and canonical != "utf-16-le":
-            return _Codec(encoding, "utf-16-be", 2, wide=True)
-        codec = "utf-16-be" if canonical == "utf-16-be" else "utf-16-le"
-        return _Codec(encoding, codec, 0, wide=True)
-    if canonical.startswith("utf-32") or canonical in ("utf-7",):
+    for family, boms in (("utf-16", _UTF16_BOMS), ("utf-32", _UTF32_BOMS)):
+        if canonical.startswith(family):
+            return _wide_codec(encoding, canonical, head, family, boms)
+    if canonical == "utf-7":
         raise ReadError(
             _("Files in {encoding} cannot be read; save the file as UTF-8.").format(
                 encoding=encoding
@@ -309,6 +401,7 @@ class _Lines:
         # splitting bytes at line breaks is safe and gives exact line numbers for errors.
         separator = self.separator.encode("ascii")
         codec = self.codec.codec
+        lone_cr = self.separator == "\n"
         pending = b""
         while True:
             chunk = self.file.read(CHUNK_BYTES)
@@ -319,9 +412,23 @@ class _Lines:
             if len(pending) > MAX_LINE_BYTES:
                 raise self._too_long()
             for part in parts:
-                yield self._narrow_line(part + separator, codec)
+                if lone_cr and part.find(b"\r", 0, len(part) - 1) >= 0:
+                    yield from self._narrow_pieces(part + separator, codec)
+                else:
+                    yield self._narrow_line(part + separator, codec)
         if pending:
-            yield self._narrow_line(pending, codec)
+            if lone_cr and b"\r" in pending:
+                yield from self._narrow_pieces(pending, codec)
+            else:
+                yield self._narrow_line(pending, codec)
+
+    def _narrow_pieces(self, data: bytes, codec: str) -> Iterator[Any]:
+        start = 0
+        for found in _LONE_CR_BYTES.finditer(data):
+            yield self._narrow_line(data[start : found.end()], codec)
+            start = found.end()
+        if start < len(data):
+            yield self._narrow_line(data[start:], codec)
 
     def _narrow_line(self, data: bytes, codec: str) -> Any:
         self.line += 1
@@ -349,11 +456,22 @@ class _Lines:
             if len(pending) > MAX_LINE_BYTES // 2:
                 raise self._too_long()
             for part in parts:
-                yield self._wide_line(part + self.separator)
+                yield from self._wide_pieces(part + self.separator)
             if not chunk:
                 break
         if pending:
-            yield self._wide_line(pending)
+            yield from self._wide_pieces(pending)
+
+    def _wide_pieces(self, text: str) -> Iterator[Any]:
+        if self.separator != "\n" or "\r" not in text[:-1] or not _LONE_CR.search(text):
+            yield self._wide_line(text)
+            return
+        start = 0
+        for found in _LONE_CR.finditer(text):
+            yield self._wide_line(text[start : found.end()])
+            start = found.end()
+        if start < len(text):
+            yield self._wide_line(text[start:])
 
     def _wide_line(self, text: str) -> Any:
         self.line += 1
@@ -404,8 +522,26 @@ def unique_header(cells: list[str]) -> list[str]:
     return header
 
 
+def _blank(cell: str) -> bool:
+    if not cell:
+        return True
+    text = cell.strip()
+    return not text or (text[0] == "\x1a" and not text.translate(_NOTHING).strip())
+
+
 def blank_row(cells: list[str]) -> bool:
-    return not any(cell.strip() for cell in cells if cell)
+    for cell in cells:
+        if cell and not _blank(cell):
+            return False
+    return True
+
+
+def trim(cells: list[str]) -> list[str]:
+    """``cells`` without the empty cells at its end (in place): a spreadsheet that once had
+    something far to the right writes every row that wide."""
+    while cells and _blank(cells[-1]):
+        cells.pop()
+    return cells
 
 
 def check_cells(cells: list[str], line: int) -> None:
@@ -559,7 +695,7 @@ class TextTable(Table):
     @staticmethod
     def _first_line(lines: Iterator[str]) -> str | None:
         for text in lines:
-            if text.strip().translate(_INVISIBLE):
+            if text.translate(_INVISIBLE).translate(_NOTHING).strip():
                 return text
         return None
 
@@ -580,7 +716,10 @@ class TextTable(Table):
 
     def _reader(self, offset: int, line: int) -> tuple[_Lines, Any]:
         lines = _Lines(self._file, self._codec, start=offset, line=line, separator=self._newline)
-        return lines, csv.reader(iter(lines), delimiter=self.delimiter, strict=True)
+        reader = csv.reader(
+            iter(lines), delimiter=self.delimiter, strict=True, skipinitialspace=True
+        )
+        return lines, reader
 
     def _cells(self, lines: _Lines, reader: Any) -> tuple[int, list[str]] | None:
         start = lines.line + 1
@@ -603,7 +742,7 @@ class TextTable(Table):
                 _(
                     "a quotation mark is misplaced or never closed in the row that starts on "
                     "this line ({detail})."
-                ).format(detail=detail),
+                ).format(detail=_csv_problem(detail)),
                 code="quotes",
                 line=start,
             ) from None
@@ -616,7 +755,7 @@ class TextTable(Table):
                 raise ReadError(_("The file has no rows."), code="empty")
             start, cells = found
             if not blank_row(cells):
-                check_cells(cells, start)
+                check_cells(trim(cells), start)
                 header = unique_header(cells)
                 if all(name.startswith("Column ") for name in header):
                     raise ReadError(
@@ -638,7 +777,7 @@ class TextTable(Table):
             start, cells = found
             if not cells or blank_row(cells):
                 continue
-            check_cells(cells, start)
+            check_cells(trim(cells), start)
             self.rows_read += 1
             self.checkpoint = f"{lines.offset}:{lines.line}"
             yield start, as_row(header, cells)
@@ -648,6 +787,17 @@ class TextTable(Table):
         if lines is None or self._size <= 0:
             return 0.0
         return min(1.0, lines.offset / self._size)
+
+
+def _csv_problem(detail: str) -> str:
+    """Python's csv message in words people read, in their language."""
+    if "unexpected end of data" in detail:
+        return _("the file ends inside a quoted cell")
+    if "expected after" in detail:
+        return _("there is text after the quotation mark that closes a cell")
+    if "new-line character seen in unquoted field" in detail:
+        return _("a line break inside a cell that is not quoted")
+    return detail
 
 
 class VCardTable(Table):
@@ -747,11 +897,7 @@ def _sample(file: IO[bytes], size: int) -> bytes:
     encoding read here)."""
     file.seek(0)
     head = file.read(SAMPLE_BYTES)
-    if (
-        size <= 3 * SAMPLE_BYTES
-        or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-        or b"\x00" in head
-    ):
+    if size <= 3 * SAMPLE_BYTES or head.startswith(_WIDE_BOMS) or b"\x00" in head:
         return head
     parts = [head[: head.rfind(b"\n") + 1] or head]
     for start in (size // 2, max(size - SAMPLE_BYTES, 0)):
@@ -766,6 +912,65 @@ def _sample(file: IO[bytes], size: int) -> bytes:
 def _extension(name: str) -> str:
     stem, dot, extension = name.replace("\\", "/").rsplit("/", 1)[-1].rpartition(".")
     return extension.lower() if dot and stem else ""
+
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _workbook_kind(file: IO[bytes], head: bytes) -> str | None:
+    """``xls`` for an OLE2 compound file, ``xlsx`` for a ZIP archive of an Office document,
+    whatever the file's name; else ``None``."""
+    if head.startswith(_OLE2):
+        return "xls"
+    if not head.startswith(b"PK\x03\x04"):
+        return None
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(file) as archive:
+            return "xlsx" if "[Content_Types].xml" in archive.namelist() else None
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+    finally:
+        file.seek(0)
+
+
+_MARKUP = re.compile(
+    rb"^(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|table|meta|"
+    rb"\?mso-application|workbook)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _refuse_markup(head: bytes) -> None:
+    """Refuse a web page or an "XML Spreadsheet 2003" (what web applications often save as
+    .xls, and what a download that went wrong holds) with advice, instead of reading its tags
+    as rows."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = head[2 : 2 + 4096].decode("utf-16-le" if head[0] == 0xFF else "utf-16-be", "ignore")
+        start = text.encode("utf-8", "ignore")
+    else:
+        start = head[:4096]
+    found = _MARKUP.match(start.lstrip(b"\xef\xbb\xbf \r\n\t"))
+    if found is None:
+        return
+    if found.group(1).lower() in (b"?mso-application", b"workbook"):
+        raise ReadError(
+            _(
+                "This file is an XML spreadsheet (Excel 2003 XML), which cannot be imported. "
+                "Open it in Excel or WPS, save it as an Excel workbook (.xlsx) or as CSV, and "
+                "import that."
+            ),
+            code="type",
+        )
+    raise ReadError(
+        _(
+            "This file is a web page (HTML), not a spreadsheet, although its name says so. "
+            "Open it in Excel or WPS, save it as an Excel workbook (.xlsx) or as CSV, and "
+            "import that."
+        ),
+        code="type",
+    )
 
 
 def _check(file: IO[bytes], name: str, size: int, max_bytes: int | None, reader: str) -> None:
@@ -840,13 +1045,25 @@ def _open(
     file.seek(0)
     head = file.read(SAMPLE_BYTES)
     file.seek(0)
+    checked_name = name
+    workbook = _workbook_kind(file, head)
+    if workbook is not None and reader != "vcard" and workbook != reader:
+        # a workbook under another name: an .xlsx saved as .xls, a workbook named .csv. The
+        # file is read by its content (calamine goes by a path's extension: give it the file).
+        reader, path = workbook, None
+        checked_name = f"{name}.{workbook}"
+    elif workbook is None and head and reader != "vcard":
+        _refuse_markup(head)
+        if reader == "xls":
+            # text under the old Excel name: what many web applications export as "Excel"
+            reader, extension, checked_name = "text", "txt", f"{name}.txt"
     if reader == "text" and head.lstrip(b"\xef\xbb\xbf \r\n\t").upper().startswith(b"BEGIN:VCARD"):
         reader = "vcard"
     if reader in ("text", "vcard") and encoding is None and b"\x00" in head:
-        wide = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        wide = head.startswith(_WIDE_BOMS)
         if not wide and _utf16_without_bom(head) is None:
             raise _binary(head[: head.index(b"\x00")].count(b"\n") + 1)
-    _check(file, name, size, max_bytes, reader)
+    _check(file, checked_name, size, max_bytes, reader)
     if reader in ("xlsx", "xls"):
         from huike.imports.sheets import SheetTable
 

@@ -3,8 +3,9 @@
 python-calamine reads both formats, fast, but holds a whole worksheet in memory (about 1 KB
 per row of ten cells). An .xlsx sheet whose XML is larger than ``xlsx.STREAM_ABOVE_BYTES``
 (128 MiB, some 200,000 rows) is streamed with :mod:`huike.imports.xlsx` instead, so memory stays
-flat up to Excel's 1,048,576 rows. Both give the same cells, turned into text by
-:func:`cell_text`.
+flat up to Excel's 1,048,576 rows; so is a workbook whose number formats add leading zeros
+(``00000``), which calamine does not apply. Both give the same cells, turned into text by
+:func:`cell_text`. Without a sheet chosen, the first visible sheet that is not empty is read.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from huike.imports.reading import (
     blank_row,
     check_cells,
     resume_point,
+    trim,
     unique_header,
 )
 
@@ -82,12 +84,39 @@ class SheetTable(Table):
         self._stream_sheet: Any = None
         self._workbook: Any = None
         self._sheet_bytes = 0
-        if kind == "xlsx":
+        self._open_sheet(file, path, sheet)
+        first_error: ReadError | None = None
+        while True:
+            try:
+                self.header, self._first_data = self._read_header()
+                break
+            except ReadError as error:
+                # Without a choice, an empty first sheet (a cover page left blank, "Sheet1"
+                # of a workbook whose data is on "Sheet2") gives way to the next one.
+                if error.code != "empty" or sheet is not None:
+                    raise
+                first_error = first_error or error
+                following = self.sheets[self.sheets.index(self.sheet) + 1 :]
+                if not following:
+                    raise first_error from None
+                self._close_sheet()
+                self._open_sheet(file, path, following[0])
+        self._done = self._first_data
+
+    def _open_sheet(self, file: IO[bytes], path: Path | None, sheet: str | None) -> None:
+        if self.kind == "xlsx":
             self._open_stream(file, path, sheet)
         if self._stream is None:
             self._open_calamine(file, path, sheet)
-        self.header, self._first_data = self._read_header()
-        self._done = self._first_data
+
+    def _close_sheet(self) -> None:
+        for resource in (self._workbook, self._stream):
+            if resource is not None:
+                try:
+                    resource.close()
+                except Exception:  # noqa: S110 - closing a workbook that failed to open
+                    pass
+        self._workbook = self._stream = self._stream_sheet = None
 
     def _choose(self, names: list[str], visible: list[str], sheet: str | None) -> str:
         self.sheets = visible or names
@@ -117,7 +146,7 @@ class SheetTable(Table):
             names, [info.name for info in stream.sheets if info.visible], sheet
         )
         info = next(info for info in stream.sheets if info.name == self.sheet)
-        if info.size <= xlsx.STREAM_ABOVE_BYTES:
+        if info.size <= xlsx.STREAM_ABOVE_BYTES and not stream.pads_numbers():
             stream.close()
             return
         self._stream, self._stream_sheet = stream, info
@@ -181,9 +210,7 @@ class SheetTable(Table):
     def _read_header(self) -> tuple[list[str], int]:
         for line, cells in self._iter():
             if not blank_row(cells):
-                check_cells(cells, line)
-                while cells and not cells[-1].strip():
-                    cells.pop()
+                check_cells(trim(cells), line)
                 return unique_header(cells), line
         raise ReadError(_("The sheet “{sheet}” is empty.").format(sheet=self.sheet), code="empty")
 
@@ -198,7 +225,7 @@ class SheetTable(Table):
             self._done = line
             if line <= after or blank_row(cells):
                 continue
-            check_cells(cells, line)
+            check_cells(trim(cells), line)
             self.rows_read += 1
             self.checkpoint = f"0:{line}"
             yield line, as_row(header, cells)
@@ -217,12 +244,7 @@ class SheetTable(Table):
         return max(0, self._height - self._first_data)
 
     def close(self) -> None:
-        for resource in (self._workbook, self._stream):
-            if resource is not None:
-                try:
-                    resource.close()
-                except Exception:  # noqa: S110 - closing a workbook that failed to open
-                    pass
+        self._close_sheet()
         super().close()
 
 

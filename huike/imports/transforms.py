@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import html.parser
 import re
 import unicodedata
 from collections.abc import Callable
@@ -32,6 +33,7 @@ __all__ = [
     "first_nonempty",
     "format_address",
     "gender",
+    "html_text",
     "join_name",
     "parse_date",
     "party_kind",
@@ -332,7 +334,21 @@ def phone(text: str, default_region: str = "CN") -> str:
 
 
 _GENDERS = {
-    "male": {"男", "男性", "男士", "先生", "m", "male", "man", "mr", "mr.", "1", "boy"},
+    "male": {
+        "男",
+        "男性",
+        "男士",
+        "先生",
+        "m",
+        "male",
+        "man",
+        "mr",
+        "mr.",
+        "1",
+        "boy",
+        "männlich",  # German and French Outlook exports
+        "masculin",
+    },
     "female": {
         "女",
         "女性",
@@ -349,12 +365,16 @@ _GENDERS = {
         "miss",
         "2",
         "girl",
+        "weiblich",
+        "féminin",
     },
     "": {
         "0",
         "9",
         "u",
         "未知",
+        "未指定",  # Chinese Outlook's "unspecified"
+        "未指定的",
         "保密",
         "不详",
         "其他",
@@ -366,6 +386,9 @@ _GENDERS = {
         "diverse",
         "non-binary",
         "prefer not to say",
+        "keine angabe",
+        "nicht angegeben",
+        "non spécifié",
         "n/a",
         "-",
     },
@@ -434,6 +457,45 @@ def party_kind(text: str) -> str:
     )
 
 
+class _TextOf(html.parser.HTMLParser):
+    """Collects the text of an HTML fragment: tags dropped, a line break after blocks."""
+
+    BREAKS = frozenset({"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"script", "style"}:
+            self.hidden += 1
+        elif tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"script", "style"}:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def html_text(text: str) -> str:
+    """The text of an HTML fragment (Odoo exports notes as ``<p>…</p>``): tags, scripts and
+    styles dropped, entities decoded, one line per paragraph. Text without tags is kept."""
+    if "<" not in text and "&" not in text:
+        return text.strip()
+    parser = _TextOf()
+    parser.feed(text)
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
 @dataclass(frozen=True)
 class Transform:
     """A named transform: ``function`` turns one cell into a value (``ValueError`` when it
@@ -464,6 +526,7 @@ TRANSFORMS: dict[str, Transform] = {
             lambda text: parse_date(text, "mdy"),
         ),
         Transform("kind", gettext_lazy("Person or organisation"), party_kind),
+        Transform("html_text", gettext_lazy("Text of HTML (tags removed)"), html_text),
         Transform("split_full_name", gettext_lazy("Full name (family, given)"), _display_name),
         Transform(
             "given_name", gettext_lazy("Part of the name: given name"), None, "name", "given"

@@ -10,15 +10,20 @@ dicts: ``type``, ``street``, ``city``, ``region``, ``postcode``, ``country``, ``
 ``kind`` (``organization`` for a company card, else ``person``).
 
 or a :class:`~huike.imports.reading.Skipped` for a card that cannot be read, with its first
-line: the rest of the file is still read.
+line: the rest of the file is still read. Empty cards and contact groups (``KIND:group``,
+Apple's ``X-ADDRESSBOOKSERVER-KIND:group``) are not contacts and are passed over.
 
 Each card is first normalised by a pre-processor, then parsed by vobject's ``readOne``. The
 pre-processor exists for what vobject cannot read and what phones really export: vCard 2.1
 quoted-printable values with soft line breaks (``=`` at the end of a line), ``CHARSET=``
 parameters (UTF-8, GBK, GB2312, Big5) in a file of another encoding, bare types
-(``TEL;CELL;PREF:``), folded lines, and photos (dropped: they are large and not imported).
-vobject's own ``readComponents`` is not used on the whole stream because one broken card would
-stop it; each card is parsed on its own instead.
+(``TEL;CELL;PREF:``) and Android's ``X-CUSTOM(…)`` labels, folded lines (2.1 keeps the white
+space of a fold, 3.0 and 4.0 drop it), photos (dropped: they are large and not imported; in
+2.1 their base64 lines need no indentation), the cards of 2.1 ``AGENT`` properties nested
+inside a card (left out), and byte-order marks before ``BEGIN:VCARD`` in files joined together.
+vCard 4.0 ``tel:`` URIs keep their extension (``;ext=102`` → `` ext. 102``). vobject's own
+``readComponents`` is not used on the whole stream because one broken card would stop it; each
+card is parsed on its own instead.
 
 :func:`card_row` is the "row" view that ``Table.rows()`` yields for a vCard file, with these
 column names (the ``vcard`` preset maps them):
@@ -37,6 +42,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import vobject
 from django.utils.translation import gettext as _
@@ -57,14 +63,35 @@ __all__ = [
 MAX_ITEMS = 20
 MAX_CARD_BYTES = 1024 * 1024
 _DROPPED = frozenset({b"PHOTO", b"LOGO", b"SOUND", b"KEY", b"AGENT"})
-_KEPT_EXTENSIONS = frozenset({b"X-ABSHOWAS", b"X-ABLABEL"})
+_KEPT_EXTENSIONS = frozenset({b"X-ABSHOWAS", b"X-ABLABEL", b"X-ADDRESSBOOKSERVER-KIND"})
 _ENCODINGS = frozenset({"QUOTED-PRINTABLE", "BASE64", "B", "8BIT", "7BIT"})
 _STRUCTURED = frozenset({"N", "ADR", "ORG"})
 _NAME = re.compile(r"^[A-Za-z0-9-]+$")
+_ESCAPED = re.compile(r"\\(.)")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_YEAR_MONTH_DAY = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})(?:T.*)?$")
 _PROPERTY = re.compile(rb"^\s*(?:[A-Za-z0-9-]+\.)?([A-Za-z0-9-]+)[;:]")
+_BOM = b"\xef\xbb\xbf"
+_BEGIN = b"BEGIN:VCARD"
+_END = b"END:VCARD"
+# Android's own phone labels: TEL;X-CUSTOM(CHARSET=UTF-8,ENCODING=QUOTED-PRINTABLE,=E5=8A=9E):…
+_CUSTOM_LABEL = re.compile(rb";\s*X-CUSTOM\(([^)]*)\)", re.IGNORECASE)
+# Properties that say nothing about the contact: a card of only these is empty.
+_EMPTY_CARD_PROPERTIES = frozenset({"VERSION", "PRODID", "BEGIN", "END"})
 # Apple's labels: "_$!<Mobile>!$_".
 _APPLE_LABEL = re.compile(r"^_\$!<(.*)>!\$_$")
 _MOBILE_WORDS = frozenset({"cell", "mobile", "iphone", "手机", "移动电话", "cellular"})
+# Words of the labels Chinese phones write (Huawei, Xiaomi, Android's X-CUSTOM), by phone type;
+# found anywhere in the label (工作传真 is a fax, 单位电话 a work phone).
+_CHINESE_PHONE_LABELS = (
+    ("fax", ("传真", "傳真")),
+    ("mobile", ("手机", "手機", "移动", "移動")),
+    ("pager", ("寻呼", "尋呼", "传呼")),
+    ("work", ("工作", "单位", "單位", "公司", "办公", "辦公")),
+    ("home", ("住宅", "家")),
+    ("main", ("总机", "總機", "主要")),
+    ("other", ("其他", "其它")),
+)
 
 
 @dataclass
@@ -81,14 +108,30 @@ def count_properties(lines: Iterable[bytes]) -> Counts:
     """A cheap first pass over the raw lines, to know the row header's width."""
     counts = Counts()
     current = {b"TEL": 0, b"EMAIL": 0, b"ADR": 0}
+    nested = 0
+    agent = False
     for raw in lines:
-        line = raw.strip().upper()
-        if line == b"BEGIN:VCARD":
-            counts.cards += 1
-            current = dict.fromkeys(current, 0)
+        line = raw.strip().removeprefix(_BOM).upper()
+        if line == _BEGIN:
+            if agent or nested:
+                nested += 1  # a vCard 2.1 AGENT's card, inside the card
+            else:
+                counts.cards += 1
+                current = dict.fromkeys(current, 0)
+            agent = False
+            continue
+        if nested:
+            nested -= line == _END
+            continue
+        if raw[:1] in (b" ", b"\t"):
             continue
         match = _PROPERTY.match(line)
-        if match and match.group(1) in current and raw[:1] not in (b" ", b"\t"):
+        agent = False
+        if match and match.group(1) == b"AGENT":
+            value = line[_colon(line) + 1 :].strip()
+            nested = int(value == _BEGIN)  # AGENT:BEGIN:VCARD, its card on the next lines
+            agent = not value  # AGENT: alone, its card on the next lines
+        if match and match.group(1) in current:
             current[match.group(1)] += 1
             counts.phones = max(counts.phones, current[b"TEL"])
             counts.emails = max(counts.emails, current[b"EMAIL"])
@@ -167,12 +210,40 @@ class _Property:
     value: str
 
 
+def _custom_label(text: bytes, encoding: str) -> str:
+    """The label of Android's ``X-CUSTOM(CHARSET=UTF-8,ENCODING=QUOTED-PRINTABLE,=E5=8A=9E)``
+    (办), or ``""``."""
+    items = text.split(b",")
+    label = items[-1].strip()
+    options = {item.strip().upper() for item in items[:-1]}
+    if not label or label.upper().startswith((b"CHARSET=", b"ENCODING=")):
+        return ""
+    charset = encoding
+    for option in options:
+        if option.startswith(b"CHARSET="):
+            charset = _charset(option[8:].decode("ascii", "replace"), encoding)
+    try:
+        if b"ENCODING=QUOTED-PRINTABLE" in options:
+            label = binascii.a2b_qp(label)
+        return label.decode(charset).strip()
+    except (binascii.Error, ValueError):
+        return ""
+
+
+def _without_custom_label(head: bytes) -> tuple[bytes, bytes | None]:
+    match = _CUSTOM_LABEL.search(head)
+    if match is None:
+        return head, None
+    return head[: match.start()] + head[match.end() :], match.group(1)
+
+
 def _parse_property(data: bytes, encoding: str) -> _Property | None:
     """One unfolded property line, its value decoded; ``None`` for what is not imported."""
     colon = _colon(data)
     if colon <= 0:
         return None  # not a property (base64 left-overs of a dropped photo, junk)
-    head = data[:colon].decode("ascii", "replace")
+    head_bytes, custom = _without_custom_label(data[:colon])
+    head = head_bytes.decode("ascii", "replace")
     parts = _split_unquoted(head, ";")
     group, _dot, name = parts[0].strip().rpartition(".")
     name = name.upper()
@@ -192,6 +263,9 @@ def _parse_property(data: bytes, encoding: str) -> _Property | None:
             for part in item.strip().strip('"').split(",")
         ]
         params.setdefault(key.strip().upper(), []).extend(item for item in values if item)
+    label = _custom_label(custom, encoding) if custom is not None else ""
+    if label:
+        params.setdefault("TYPE", []).append(label)
     transfer = (params.pop("ENCODING", None) or [""])[-1].upper()
     if transfer in ("BASE64", "B") or params.get("VALUE") == ["binary"]:
         return None
@@ -223,10 +297,32 @@ def _escape_21(prop: _Property) -> str:
     return value.replace("\x00", "\\;")
 
 
+def _unescape_colons(value: str) -> str:
+    """``\\:`` as ``:``: Apple and Google escape the colons of URLs (``http\\://``), which
+    vCard 3.0 and 4.0 do not define (an escaped backslash before a colon stays)."""
+    return _ESCAPED.sub(lambda match: ":" if match.group(1) == ":" else match.group(0), value)
+
+
+def _omit_year(prop: _Property) -> str:
+    """A birthday of Apple's without its placeholder year: ``BDAY;X-APPLE-OMIT-YEAR=1604:
+    1604-05-30`` is ``--05-30``."""
+    year = (prop.params.get("X-APPLE-OMIT-YEAR") or [""])[-1].strip()
+    value = prop.value.strip()
+    match = _YEAR_MONTH_DAY.match(value)
+    if year and match and match.group(1) == year:
+        return f"--{match.group(2)}-{match.group(3)}"
+    return prop.value
+
+
 def _clean_line(prop: _Property, version: str) -> str:
-    value = _escape_21(prop) if version == "2.1" else prop.value.replace("\n", "\\n")
+    if prop.name == "BDAY":
+        prop.value = _omit_year(prop)
+    if version == "2.1":
+        value = _escape_21(prop)
+    else:
+        value = _unescape_colons(prop.value).replace("\n", "\\n")
     types = [item.lower() for item in prop.params.get("TYPE", [])]
-    if "PREF" in prop.params:  # vCard 4.0: PREF=1
+    if (prop.params.get("PREF") or [""])[0].strip() == "1":  # vCard 4.0: PREF=1 is preferred
         types.append("pref")
     head = (prop.group + "." if prop.group else "") + prop.name
     safe = [re.sub(r"[^a-z0-9_\-\u0080-\uffff]", "", item) for item in types]
@@ -235,7 +331,8 @@ def _clean_line(prop: _Property, version: str) -> str:
     return head + ":" + value
 
 
-def _normalise(properties: list[tuple[int, bytes]], encoding: str) -> str:
+def _normalise(properties: list[tuple[int, bytes]], encoding: str) -> tuple[str, bool]:
+    """The card as clean vCard 3.0 text, and whether it is empty (no value but its version)."""
     version = "3.0"
     parsed: list[_Property] = []
     for _line, data in properties:
@@ -251,7 +348,10 @@ def _normalise(properties: list[tuple[int, bytes]], encoding: str) -> str:
     lines = ["BEGIN:VCARD", "VERSION:3.0"]
     lines += [_clean_line(prop, version) for prop in parsed]
     lines.append("END:VCARD")
-    return "\r\n".join(lines) + "\r\n"
+    empty = not any(
+        prop.value.strip(" ;,\t\n") and prop.name not in _EMPTY_CARD_PROPERTIES for prop in parsed
+    )
+    return "\r\n".join(lines) + "\r\n", empty
 
 
 # ---------------------------------------------------------------------------------------------
@@ -266,10 +366,16 @@ class _Card:
         self.raw: list[bytes] = []
         self.size = 0
         self.problem = ""
+        self.version = b""
         self.current: bytearray | None = None
         self.current_line = 0
         self.current_qp = False
         self.dropping = False
+        # A vCard 2.1 AGENT's card follows on the next lines (AGENT: then BEGIN:VCARD … END:VCARD):
+        # ``agent`` while the BEGIN is awaited, ``nested`` the depth inside it. Its lines are
+        # not the card's own.
+        self.agent = False
+        self.nested = 0
 
     def add_raw(self, data: bytes) -> None:
         self.size += len(data)
@@ -288,8 +394,15 @@ class _Card:
         self.flush()
         self.current_line = line
         colon = _colon(data)
-        head = data[: colon if colon >= 0 else len(data)].upper()
+        head, _custom = _without_custom_label(data[: colon if colon >= 0 else len(data)])
+        head = head.upper()
         name = head.split(b";", 1)[0].rsplit(b".", 1)[-1].strip()
+        value = data[colon + 1 :].strip() if colon >= 0 else b""
+        self.agent = name == b"AGENT" and not value
+        if name == b"AGENT" and value.upper() == _BEGIN:
+            self.nested = 1  # AGENT:BEGIN:VCARD, the rest of its card on the next lines
+        if name == b"VERSION":
+            self.version = value
         self.dropping = name in _DROPPED or b"BASE64" in head or b"ENCODING=B" in head
         self.current_qp = b"QUOTED-PRINTABLE" in head
         self.current = None if self.dropping else bytearray(data)
@@ -298,13 +411,34 @@ class _Card:
         if self.dropping or self.current is None:
             return
         if qp_soft_break:
-            del self.current[-1:]
+            # the "=" that ends the line, and white space a mailer may have left after it
+            self.current[:] = self.current.rstrip(b" \t")[:-1]
+            self.current += data
+        elif self.version == b"2.1" and not self.current_qp:
+            # vCard 2.1 folds where there is white space and keeps it (RFC 822 folding);
+            # 3.0 and 4.0 fold anywhere and the one space or tab is not part of the value.
             self.current += data
         else:
             self.current += data[1:]
 
     def pending_soft_break(self) -> bool:
-        return bool(self.current_qp and self.current is not None and self.current.endswith(b"="))
+        return bool(
+            self.current_qp
+            and self.current is not None
+            and self.current.rstrip(b" \t").endswith(b"=")
+        )
+
+    def nest(self, marker: bytes) -> bool:
+        """Whether the line belongs to an AGENT's card inside this one (and is left out)."""
+        if marker == _BEGIN and (self.agent or self.nested):
+            self.flush()
+            self.agent = False
+            self.nested += 1
+            return True
+        if self.nested:
+            self.nested -= marker == _END
+            return True
+        return False
 
 
 def _skipped(card: _Card, message: str, encoding: str) -> Skipped:
@@ -316,13 +450,19 @@ def iter_cards(
     lines: Iterable[tuple[int, bytes]], encoding: str = "utf-8"
 ) -> Iterator[tuple[int, dict[str, Any] | Skipped]]:
     """``(first_line, card)`` for each card in ``lines`` (numbered raw lines in ``encoding``);
-    ``card`` is a dict (see the module's docstring) or a :class:`Skipped`."""
+    ``card`` is a dict (see the module's docstring) or a :class:`Skipped`. Cards without any
+    detail (``BEGIN:VCARD``, ``VERSION`` and ``END:VCARD`` only) and contact groups are not
+    contacts and are passed over, as blank rows are in a spreadsheet."""
     card: _Card | None = None
     for number, raw in lines:
         data = raw.rstrip(b"\r\n")
-        marker = data.strip().upper()
+        # a byte-order mark before BEGIN:VCARD: vCard files joined together
+        marker = data.strip().removeprefix(_BOM).upper()
         if card is not None:
-            if card.pending_soft_break() and marker != b"END:VCARD":
+            if card.nest(marker):
+                card.add_raw(raw)
+                continue
+            if card.pending_soft_break() and marker != _END:
                 card.add_raw(raw)
                 card.continue_with(data, qp_soft_break=True)
                 continue
@@ -331,7 +471,9 @@ def iter_cards(
                     card.add_raw(raw)
                     card.continue_with(data, qp_soft_break=False)
                 continue
-        if marker == b"BEGIN:VCARD":
+            if card.dropping and marker and b":" not in data:
+                continue  # vCard 2.1 base64 (a photo) goes on without indentation
+        if marker == _BEGIN:
             if card is not None:
                 yield card.line, _skipped(card, _("the card is not closed (END:VCARD)."), encoding)
             card = _Card(number)
@@ -339,10 +481,12 @@ def iter_cards(
             continue
         if card is None or not marker:
             continue  # text outside cards, blank lines
-        if marker == b"END:VCARD":
+        if marker == _END:
             card.add_raw(raw)
             card.flush()
-            yield card.line, _finish(card, encoding)
+            result = _finish(card, encoding)
+            if result is not None:
+                yield card.line, result
             card = None
             continue
         card.start(number, data)
@@ -352,15 +496,20 @@ def iter_cards(
         yield card.line, _skipped(card, _("the card is not closed (END:VCARD)."), encoding)
 
 
-def _finish(card: _Card, encoding: str) -> dict[str, Any] | Skipped:
+def _finish(card: _Card, encoding: str) -> dict[str, Any] | Skipped | None:
+    """The card's dict, a :class:`Skipped`, or ``None`` for an empty card or a group."""
     if card.problem:
         return _skipped(card, card.problem, encoding)
     try:
-        text = _normalise(card.properties, encoding)
+        text, empty = _normalise(card.properties, encoding)
     except _CardProblem as problem:
         return _skipped(card, problem.message, encoding)
+    if empty:
+        return None
     try:
         component = vobject.readOne(text)
+        if _is_group(component):
+            return None
         result = _card_dict(component)
     except Exception:  # vobject raises many kinds of errors on malformed cards
         return _skipped(card, _("the card cannot be read."), encoding)
@@ -431,6 +580,19 @@ def _types(line: Any, labels: dict[str, str]) -> set[str]:
     return types
 
 
+def _phone_number(text: str) -> str:
+    """A number as written, from a ``tel:`` URI of vCard 4.0 too: ``tel:+1-418-656-9254;ext=102``
+    is ``+1-418-656-9254 ext. 102`` (other URI parameters are left out)."""
+    if not text.lower().startswith("tel:"):
+        return text
+    number, *params = unquote(text[4:]).split(";")
+    for param in params:
+        key, _equals, value = param.partition("=")
+        if key.strip().lower() == "ext" and value.strip():
+            return f"{number.strip()} ext. {value.strip()}"
+    return number.strip()
+
+
 def _phone_type(types: set[str]) -> str:
     words = {word for item in types for word in re.split(r"[\s,]+", item) if word}
     if "fax" in words or any("fax" in word for word in words) or "传真" in words:
@@ -439,6 +601,9 @@ def _phone_type(types: set[str]) -> str:
         return "mobile"
     for kind in ("pager", "work", "home", "main", "other"):
         if kind in words:
+            return kind
+    for kind, chinese in _CHINESE_PHONE_LABELS:
+        if any(label in word for word in words for label in chinese):
             return kind
     return ""
 
@@ -461,7 +626,7 @@ def _ordered(lines: list[Any]) -> list[Any]:
 
 def _birthday(text: str) -> str:
     value = text.strip()
-    match = re.match(r"^(\d{4})-?(\d{2})-?(\d{2})(?:T.*)?$", value)
+    match = _YEAR_MONTH_DAY.match(value)
     if match:
         year, month, day = match.groups()
         # Apple writes 1604 for a birthday without a year.
@@ -470,6 +635,25 @@ def _birthday(text: str) -> str:
     if match:
         return f"--{match.group(1)}-{match.group(2)}"
     return value
+
+
+def _is_group(component: Any) -> bool:
+    """A contact group: vCard 4.0's ``KIND:group``, Apple's and CardDAV servers'
+    ``X-ADDRESSBOOKSERVER-KIND:group``."""
+    kinds = (_first(component, "kind"), _first(component, "x-addressbookserver-kind"))
+    return any(kind.lower() == "group" for kind in kinds)
+
+
+def _street(value: Any) -> str:
+    """The street of an address with its extended address (suite, building, floor) and post
+    office box after it, and its lines, joined: ``2875 Laurier, Suite D2-630``, 科技园路1号A座."""
+    lines = [
+        line.strip()
+        for key in ("street", "extended", "box")
+        for line in _text(getattr(value, key, "")).split("\n")
+        if line.strip()
+    ]
+    return ("" if _HAN.search("".join(lines)) else ", ").join(lines)
 
 
 def _card_dict(component: Any) -> dict[str, Any]:
@@ -499,28 +683,30 @@ def _card_dict(component: Any) -> dict[str, Any]:
         full_name = join_name(given=given, family=family)
     show_as = _first(component, "x-abshowas").upper()
     kind = _first(component, "kind").lower()
-    is_company = show_as == "COMPANY" or kind == "org" or (not full_name and bool(org))
+    is_company = (
+        show_as == "COMPANY" or kind in ("org", "organization") or (not full_name and bool(org))
+    )
+    nickname = _first(component, "nickname")
     if not full_name:
-        full_name = org
+        full_name = org or nickname
     phones = []
     for line in _ordered(_values(component, "tel"))[:MAX_ITEMS]:
-        number = re.sub(r"^tel:", "", _text(line.value).strip(), flags=re.IGNORECASE)
+        number = _phone_number(_text(line.value).strip())
         if number:
             phones.append((_phone_type(_types(line, labels)), number))
     emails = [
-        _text(line.value).strip()
-        for line in _ordered(_values(component, "email"))
-        if _text(line.value).strip()
+        address
+        for address in (
+            re.sub(r"^mailto:", "", _text(line.value).strip(), flags=re.IGNORECASE).strip()
+            for line in _ordered(_values(component, "email"))
+        )
+        if address
     ][:MAX_ITEMS]
     addresses = []
     for line in _ordered(_values(component, "adr"))[:MAX_ITEMS]:
         value = line.value
         parts = {
-            "street": " ".join(
-                _text(getattr(value, key, "")).strip()
-                for key in ("box", "extended", "street")
-                if _text(getattr(value, key, "")).strip()
-            ),
+            "street": _street(value),
             "city": _text(getattr(value, "city", "")).strip(),
             "region": _text(getattr(value, "region", "")).strip(),
             "postcode": _text(getattr(value, "code", "")).strip(),
@@ -535,7 +721,7 @@ def _card_dict(component: Any) -> dict[str, Any]:
         "full_name": full_name,
         "family_name": family,
         "given_name": given,
-        "nickname": _first(component, "nickname"),
+        "nickname": nickname,
         "org": org,
         "department": " / ".join(org_parts[1:]),
         "title": _first(component, "title") or _first(component, "role"),

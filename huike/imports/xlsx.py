@@ -10,12 +10,16 @@ Cells come back as calamine gives them (``str``, ``float``, ``bool``, ``datetime
 readers produce the same rows. What is read: shared and inline strings (without phonetic
 guides), numbers, booleans, formula results (never formulas; errors such as ``#N/A`` are
 empty), and dates by their number format, built-in (including the Chinese and Japanese ones,
-27–36 and 50–58) or custom, in the 1900 or 1904 date system.
+27–36 and 50–58) or custom, in the 1900 or 1904 date system. Numbers whose format is zeros only
+(``00000``) keep the leading zeros people see (``01234``); a workbook with such formats is read
+with this reader whatever its size.
 """
 
 from __future__ import annotations
 
+import datetime
 import posixpath
+import re
 import xml.parsers.expat
 import zipfile
 import zlib
@@ -34,6 +38,9 @@ MAX_COLUMNS = 16_384  # Excel's last column, XFD
 # Shared strings are held in memory; a workbook whose strings exceed this is refused.
 MAX_SHARED_CHARS = 200_000_000
 _CJK_DATE_FORMATS = frozenset(range(27, 37)) | frozenset(range(50, 59))
+# A number format of zeros only ("00000", "00000000000"): leading zeros that people see (postcodes,
+# landlines such as 01065529988 typed as numbers) and that the number itself has lost.
+_ZEROS = re.compile(r"0{2,30}")
 _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _SHARED_STRINGS = ("xl/sharedStrings.xml", "xl/SharedStrings.xml")
 # What a damaged archive or part can raise while it is read.
@@ -106,6 +113,7 @@ class XlsxStream:
         except _DAMAGE as error:
             raise XlsxError(str(error)) from None
         self._date_styles: set[int] | None = None
+        self._padded: dict[int, int] = {}
         self._strings: list[str] | None = None
         self.bytes_read = 0  # of the sheet being read, uncompressed
 
@@ -187,7 +195,20 @@ class XlsxStream:
             return bool(builtin and is_date_format(builtin))
 
         self._date_styles = {index for index, fmt in enumerate(formats) if is_date(fmt)}
+        for index, number_format in enumerate(formats):
+            code = custom.get(number_format, "").split(";", 1)[0]
+            if _ZEROS.fullmatch(code):
+                self._padded[index] = len(code)
         return self._date_styles
+
+    def pads_numbers(self) -> bool:
+        """Whether a cell format shows numbers with leading zeros (``00000``), which only this
+        reader applies (python-calamine gives the bare number)."""
+        try:
+            self._styles()
+        except (XlsxError, *_DAMAGE):
+            return False
+        return bool(self._padded)
 
     def _shared_strings(self) -> list[str]:
         if self._strings is not None:
@@ -236,7 +257,7 @@ class XlsxStream:
             dates = self._styles()
         except _DAMAGE as error:
             raise XlsxError(str(error)) from None
-        handler = _SheetHandler(strings, dates, self.date1904)
+        handler = _SheetHandler(strings, dates, self.date1904, self._padded)
         parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
         parser.buffer_text = True
         parser.StartElementHandler = handler.start
@@ -259,12 +280,32 @@ class XlsxStream:
         self.zip.close()
 
 
+def _iso_date(text: str) -> Any:
+    """A cell of type ``d`` (an ISO 8601 date, time or both) as calamine gives it."""
+    value = text.strip()
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            return datetime.time.fromisoformat(value)
+        except ValueError:
+            return text
+    return moment.replace(tzinfo=None)
+
+
 class _SheetHandler:
     """expat callbacks that collect the rows of a worksheet as they are parsed."""
 
-    def __init__(self, strings: list[str], dates: set[int], date1904: bool) -> None:
+    def __init__(
+        self,
+        strings: list[str],
+        dates: set[int],
+        date1904: bool,
+        padded: dict[int, int] | None = None,
+    ) -> None:
         self.strings = strings
         self.dates = dates
+        self.padded = padded or {}
         self.epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
         self.ready: list[tuple[int, list[Any]]] = []
         self.row: dict[int, Any] = {}
@@ -332,6 +373,10 @@ class _SheetHandler:
         elif local == "row":
             row = self.row
             width = max(row) + 1 if row else 0
+            if row and min(row) < self.first_column:
+                # a used range ("dimension") that leaves out written cells is wrong: rows
+                # start where the cells do, never dropping any
+                self.first_column = min(row)
             cells = [row.get(index, "") for index in range(self.first_column, width)]
             self.ready.append((self.number, cells))
         elif local == "rPh":
@@ -350,7 +395,9 @@ class _SheetHandler:
                 return ""
         if kind == "e":
             return ""  # #N/A, #REF!…: empty, as calamine reads them
-        if kind in ("inlineStr", "str", "d"):
+        if kind == "d":
+            return _iso_date(text)
+        if kind in ("inlineStr", "str"):
             return text
         if kind == "b":
             return text.strip() in ("1", "true")
@@ -363,4 +410,7 @@ class _SheetHandler:
                 return from_excel(number, self.epoch)
             except (ValueError, OverflowError):
                 return number
+        width = self.padded.get(self.style)
+        if width and number.is_integer() and 0 <= number < 1e21:
+            return str(int(number)).zfill(width)
         return number

@@ -26,6 +26,7 @@ from huike.imports.presets import (
     suggest,
 )
 from huike.imports.reading import open_table
+from huike.imports.transforms import html_text
 from huike.imports.vcard import Counts, row_header
 from huike.parties.attributes import DEFAULT_ATTRIBUTES
 
@@ -34,6 +35,8 @@ KNOWN = [entry["code"] for entry in DEFAULT_ATTRIBUTES]
 SAMPLE_OF = {
     "outlook": "outlook.csv",
     "outlook_zh": "outlook_zh.csv",
+    "outlook_de": "rp_outlook_de.csv",
+    "outlook_fr": "rp_outlook_fr.csv",
     "google": "google.csv",
     "google_legacy": "google_legacy.csv",
     "vcard": "apple.vcf",
@@ -91,13 +94,18 @@ def test_recognition_ignores_case_and_spacing_and_needs_the_threshold():
     assert recognise(["姓名", "手机", "邮箱"]) is None
 
 
+def columns_of(signature: frozenset[str]) -> list[str]:
+    """One column name for each signature entry (its first alternative)."""
+    return [names.split("|")[0] for names in sorted(signature)]
+
+
 def test_ties_go_to_the_more_specific_preset():
     # Given a header holding every signature column of two presets of different sizes
     small, large = presets.HUBSPOT_COMPANIES, presets.SALESFORCE_ACCOUNTS
     assert len(small.signature) < len(large.signature)
     # Then the one with more matching headers wins, whatever the order
-    assert recognise([*small.signature, *large.signature]) is large
-    assert recognise([*large.signature, *small.signature]) is large
+    assert recognise([*columns_of(small.signature), *columns_of(large.signature)]) is large
+    assert recognise([*columns_of(large.signature), *columns_of(small.signature)]) is large
 
 
 def test_preset_specs_name_known_attributes_and_transforms():
@@ -224,6 +232,248 @@ def test_vcard_company_card_does_not_report_its_org_as_an_employer():
 
 
 # ---------------------------------------------------------------------------------------------
+# Real export layouts (the rp_ samples: header rows as the systems write them today)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("file_name", "code"),
+    [
+        ("rp_outlook_com.csv", "outlook"),  # Outlook.com and the new Outlook: "Export contacts"
+        ("rp_google_outlook_csv.csv", "outlook"),  # Google Contacts' "Outlook CSV"
+        ("rp_outlook_zh_2007.csv", "outlook_zh"),  # 英文称谓, 名, 中间名, 姓, 中文称谓, 单位…
+        ("rp_outlook_de.csv", "outlook_de"),
+        ("rp_outlook_fr.csv", "outlook_fr"),
+        ("rp_google.csv", "google"),
+        ("rp_salesforce_report_contacts.csv", "salesforce_contacts"),
+        ("rp_salesforce_dataloader_contacts.csv", "salesforce_contacts"),
+        ("rp_salesforce_dataloader_accounts.csv", "salesforce_accounts"),
+        ("rp_hubspot_contacts_view.csv", "hubspot_contacts"),
+        ("rp_odoo_compat.csv", "odoo"),
+        ("rp_odoo_labels_zh.csv", "odoo_labels"),
+        ("rp_zoho_contacts.csv", "zoho_contacts"),
+    ],
+)
+def test_real_export_layouts_are_recognised(file_name, code):
+    header, _rows = sample(file_name)
+    preset = recognise(header)
+    assert preset is not None and preset.code == code
+
+
+def test_a_spreadsheet_of_ones_own_is_not_taken_for_an_odoo_export():
+    # Name, Street, Street2, Zip, State, Country are Odoo's labels too; its Company is the
+    # employer here, where Odoo's would be the company that owns the record.
+    header, (row,) = sample("rp_generic_addresses.csv")
+    assert recognise(header) is None
+    values, problems = map_row(row, suggest(header, KNOWN))
+    assert problems == []
+    assert values["employer"] == "Example Shipping"
+    assert values["postal_address"] == "9 Harbour Road, Ningbo, Zhejiang 315000, China"
+
+
+def test_outlook_com_export():
+    ((values, problems),) = mapped("rp_outlook_com.csv")
+    assert problems == []
+    assert values == {
+        "name": "Wei Huang",
+        "email": "wei.huang@example.net",  # the first e-mail is empty: the second one
+        "mobile": "+8613900139001",
+        "phone": "+862165550101",
+        "fax": "+862165550102",
+        "employer": "Example Foods",
+        "job_title": "Buyer",
+        "home_address": "2 Sample Lane, Suzhou, Jiangsu 215000, China",  # Home Country/Region
+        "spouse_name": "Lin Huang",
+        "hobbies": "Go",
+        "birth_date": "1985-11-02",
+        "notes": "Prefers WeChat\nCall after 10",
+    }
+
+
+def test_googles_outlook_csv_with_whole_addresses_and_countries_without_region():
+    ((values, problems),) = mapped("rp_google_outlook_csv.csv")
+    assert problems == []
+    # "Business Address" (the whole address) wins over its parts and is kept on one line
+    assert values["work_address"] == "5 Demo Road, Beijing 100001, China"
+    assert (values["name"], values["employer"], values["job_title"]) == (
+        "Jun Zhao",
+        "Example Media",
+        "Editor",
+    )
+    assert (values["mobile"], values["phone"]) == ("+8613700137001", "+861065520001")
+
+
+def test_older_chinese_outlook_in_gbk():
+    ((values, problems),) = mapped("rp_outlook_zh_2007.csv")
+    assert problems == []  # 性别 “未指定” is Outlook's unspecified, not a bad value
+    assert values == {
+        "name": "刘晓明",
+        "employer": "示例贸易有限公司",  # 单位
+        "job_title": "采购经理",
+        "work_address": "广东省广州市天河路88号 510000",
+        "phone": "+862088880002",  # 住宅电话2, written without a space
+        "mobile": "+8613500135001",
+        "email": "liuxm@example.cn",  # 电子邮件 2 地址
+        "birth_date": "1988-08-08",
+        "hobbies": "羽毛球",  # 业余爱好
+        "notes": "老客户",
+    }
+
+
+def test_german_and_french_outlook():
+    ((german, problems),) = mapped("rp_outlook_de.csv")
+    assert problems == []
+    assert german == {
+        "name": "Jürgen Müller",
+        "employer": "Beispiel GmbH",
+        "job_title": "Einkäufer",
+        "work_address": "Hauptstraße 5, München 80331, Deutschland",
+        "phone": "+49891234567",
+        "mobile": "+4915123456789",
+        "email": "j.mueller@example.de",
+        "gender": "male",
+        "notes": "Messe 2024",
+    }
+    ((french, problems),) = mapped("rp_outlook_fr.csv")
+    assert problems == []
+    assert french["name"] == "Pierre Dupont"
+    assert french["job_title"] == "Directeur commercial"  # the second "Titre", not "M."
+    assert french["birth_date"] == "1975-05-30"  # "Anniversaire" is a birthday in French
+    assert (french["mobile"], french["phone"]) == ("+33612345678", "+33142000000")
+    assert french["email"] == "pierre.dupont@example.fr"
+    assert french["work_address"] == "12 rue de la Paix, Paris 75002, France"
+    assert french["gender"] == "male"
+
+
+def test_google_cells_with_several_values_and_labels():
+    (first, problems), (second, second_problems) = mapped("rp_google.csv")
+    assert problems == second_problems == []
+    assert first == {
+        "name": "Fang Sun",
+        "employer": "Example Travel",
+        "job_title": "CEO",
+        "birth_date": "1980-02-29",
+        "notes": "VIP",
+        "email": "fang.sun@example.com",  # the first of "a ::: b"
+        "fax": "+862888880001",  # Work Fax
+        "mobile": "+8613500135002",
+        "phone": "+862888880000",
+        "work_address": "3 Demo Lane, Chengdu, Sichuan 610000, China",
+    }
+    assert second == {"name": "吴", "email": "only.second@example.org", "mobile": "+8613900139002"}
+
+
+def test_salesforce_data_loader_exports_use_api_names():
+    ((contact, problems),) = mapped("rp_salesforce_dataloader_contacts.csv")
+    assert problems == []
+    assert contact == {
+        "external_id": "0035g00000QrStU",
+        "name": "Mei Li",
+        "job_title": "Buyer",  # TITLE is the job title; SALUTATION is Ms.
+        "postal_address": "8 Sample Street Building 2, Hangzhou, Zhejiang 310000, China",
+        "phone": "+8657188886666",
+        "mobile": "+8613900139000",
+        "email": "mei.li@example.com",
+        "birth_date": "1991-05-30",
+        "notes": "Met at the fair",
+    }
+    ((account, problems),) = mapped("rp_salesforce_dataloader_accounts.csv")
+    assert problems == []
+    assert account == {
+        "external_id": "0015g00000XyZaB",
+        "name": "Example Foods Ltd.",
+        "postal_address": "8 Sample Street, Hangzhou, Zhejiang 310000, China",
+        "phone": "+8657188886666",
+        "fax": "+8657188886667",
+        "website": "www.example.com",
+        "employees": "120",
+        "notes": "Key account",
+    }
+
+
+def test_salesforce_report_with_address_lines_and_text_only_state():
+    ((values, problems),) = mapped("rp_salesforce_report_contacts.csv")
+    assert problems == []
+    assert values["postal_address"] == "5 Sample Road Unit 3, Wuhan, Hubei 430000, China"
+    assert values["employer"] == "Example Parts"
+    assert values["external_id"] == "0035g00000ZzYyX"
+
+
+def test_hubspot_default_view_export():
+    ((values, problems),) = mapped("rp_hubspot_contacts_view.csv")
+    assert problems == []
+    assert values == {
+        "external_id": "1001",
+        "name": "Lei Chen",
+        "email": "lei.chen@example.com",
+        "phone": "+862088881234",
+        "employer": "Example Media",  # Associated Company
+    }
+
+
+def test_odoo_chinese_labels_and_the_owning_company_is_no_employer():
+    (company, problems), (person, person_problems) = mapped("rp_odoo_labels_zh.csv")
+    assert person_problems == []
+    assert company["kind"] == "organization"
+    assert company["name"] == "示例科技有限公司"
+    assert company["postal_address"] == "北京市示例路8号 100000"  # 北京 (CN): no country code
+    assert (company["website"], company["tax_id"]) == ("https://example.cn", "91110000000000000X")
+    assert problems == []
+    assert person == {
+        "kind": "person",
+        "name": "赵六",
+        "employer": "示例科技有限公司",  # 关联公司, not 公司 (the Odoo company: 我的公司)
+        "job_title": "采购经理",
+        "email": "zhaoliu@example.cn",
+        "mobile": "+8613600136000",
+    }
+    header, _rows = sample("rp_odoo_labels_zh.csv")
+    assert presets.ODOO_LABELS.mapping_for(header)["公司"] is None
+    assert presets.ODOO_LABELS.spec_for("Company") is None
+
+
+def test_odoo_import_compatible_export_with_external_ids():
+    ((values, problems),) = mapped("rp_odoo_compat.csv")
+    assert problems == []
+    assert values == {
+        "external_id": "__export__.res_partner_9",
+        "name": "Hua Zhou",
+        "kind": "person",
+        "employer": "Example Tech Ltd.",  # not parent_id/id, an external ID
+        "job_title": "CTO",
+        "email": "hua.zhou@example.com",
+        "phone": "+8657188881111",
+        "postal_address": "1 West Lake Road, Hangzhou, Zhejiang 310000, China",
+        "notes": "Met at the Hangzhou expo & fair\nCall in May",  # Odoo's HTML, as text
+    }
+
+
+def test_zoho_export_with_lookup_ids_and_contact_name():
+    ((values, problems),) = mapped("rp_zoho_contacts.csv")
+    assert problems == []
+    assert values == {
+        "external_id": "zcrm_4876000000123009",
+        "name": "Qing He",
+        "employer": "Example Travel",  # Account Name, not Account Name.id
+        "job_title": "Manager",
+        "email": "qing.he@example.com",
+        "phone": "+862888880000",
+        "mobile": "+8613500135009",
+        "birth_date": "1993-09-09",
+        "postal_address": "3 Demo Lane, Chengdu, Sichuan 610000, China",
+        "notes": "Prefers phone",
+    }
+
+
+def test_zoho_is_not_taken_for_salesforce_when_optional_columns_are_missing():
+    # Zoho and Salesforce share First Name, Last Name, Account Name, Mailing Street…
+    header, _rows = sample("rp_zoho_contacts.csv")
+    assert recognise(header) is presets.ZOHO_CONTACTS
+    sparse = [column for column in header if column not in {"Record Id", "Date of Birth"}]
+    assert recognise(sparse) is presets.ZOHO_CONTACTS
+
+
+# ---------------------------------------------------------------------------------------------
 # Suggestions
 # ---------------------------------------------------------------------------------------------
 
@@ -267,6 +517,25 @@ def test_suggestions_in_english():
         "External ID": "external_id",
         "First Name": "name:given_name",
         "Last Name": "name:family_name",
+    }
+
+
+def test_suggestions_for_a_few_columns_of_a_german_or_french_outlook_export():
+    # Too few columns to recognise the export; the names are still understood.
+    header = ["Vorname", "Nachname", "E-Mail-Adresse", "Mobiltelefon", "Firma", "Notizen"]
+    header += ["Prénom", "Société", "Tél. mobile", "Adresse de messagerie", "Geburtstag"]
+    assert suggest(header, [*KNOWN, "notes"]) == {
+        "Vorname": "name:given_name",
+        "Nachname": "name:family_name",
+        "E-Mail-Adresse": "email",
+        "Mobiltelefon": "mobile:phone",
+        "Firma": "employer",
+        "Notizen": "notes",
+        "Prénom": "name:given_name",
+        "Société": "employer",
+        "Tél. mobile": "mobile:phone",
+        "Adresse de messagerie": "email",
+        "Geburtstag": "birth_date:date",
     }
 
 
@@ -422,6 +691,20 @@ def test_phone_transform_refuses_bad_numbers(text, message):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        ("<p>老客户</p><p>VIP&amp;大单</p>", "老客户\nVIP&大单"),
+        ("<script>alert(1)</script><b>kept</b>", "kept"),
+        ("<p>one<br>two</p>", "one\ntwo"),
+        ("a < b and c > d", "a < b and c > d"),
+        ("  plain text  ", "plain text"),
+    ],
+)
+def test_html_text_transform(text, expected):
+    assert html_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("男", "male"),
         ("女", "female"),
         ("M", "male"),
@@ -435,6 +718,13 @@ def test_phone_transform_refuses_bad_numbers(text, message):
         ("未知", ""),
         ("Unspecified", ""),
         ("0", ""),
+        ("未指定", ""),
+        ("Keine Angabe", ""),
+        ("Männlich", "male"),
+        ("weiblich", "female"),
+        ("Masculin", "male"),
+        ("féminin", "female"),
+        ("Non spécifié", ""),
     ],
 )
 def test_gender_transform(text, expected):

@@ -722,3 +722,250 @@ def test_damaged_checkpoint_is_a_read_error():
     table = open_table(io.BytesIO(b"a\n1\n"), name="x.csv")
     with pytest.raises(ReadError):
         list(table.rows(resume="nonsense"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Real-world files: other programs' exports and their quirks
+# ---------------------------------------------------------------------------------------------
+
+
+def test_western_outlook_export_in_cp1252_keeps_its_accents():
+    # Given Outlook's export on German Windows: Windows-1252, semicolons, typographic quotes, €
+    with open_table(SAMPLES / "rf_outlook_cp1252.csv", name="Kontakte.csv") as table:
+        rows = [row for _line, row in table.rows()]
+    # Then every letter is read as written (not Windows-1250's "Crčme" or "Nuńez")
+    assert table.encoding == "cp1252"
+    assert table.header[:2] == ["Vorname", "Nachname"]
+    assert [row["Nachname"] for row in rows] == ["Müller", "Crème", "Nuñez"]
+    assert rows[0]["Firma"] == "Straßenbau GmbH"
+    assert rows[0]["Notizen"] == "„Grüße“ – Preis 5 €"
+    assert rows[2]["Notizen"] == "¿Qué?"
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Name,Company\nFrançoise,Café Crème\nJosé,Nuñez\n", "cp1252"),
+        ("Name,Note\nZhang,“hi” – it’s €5\n", "cp1252"),
+        ("Nome,Cidade\nJoão,São Paulo\nInformações,Ação\n", "cp1252"),
+        # other scripts and Central European letters are not taken for Windows-1252
+        ("Imię,Miasto\nŁukasz,Łódź\nZażółć,Gęślą\n", "cp1250"),
+        ("Имя,Город\nИван,Москва\nОльга,Санкт-Петербург\n", "cp1251"),
+        ("名前,電話,住所\n山田太郎,03-1234-5678,東京都\n", "shift_jis"),
+    ],
+)
+def test_single_byte_code_pages_are_told_apart(text, encoding):
+    detected = detect_encoding(text.encode(encoding))
+    assert text.encode(encoding).decode(detected) == text
+
+
+def test_utf8_with_a_stray_byte_is_utf8_and_names_the_line():
+    # Given a UTF-8 file in which one line was saved in another encoding
+    data = ("姓名,城市\n" + "张三,北京\n" * 6).encode() + "Müller,Köln\n".encode("latin-1")
+    assert detect_encoding(data) == "utf-8"
+    # Then that line is named, instead of every Chinese name being read in a wrong code page
+    error = read_error(data)
+    assert (error.code, error.line) == ("encoding", 8)
+
+
+@pytest.mark.parametrize("bom", [codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE])
+def test_utf32_with_a_byte_order_mark_is_read(bom):
+    codec = "utf-32-le" if bom == codecs.BOM_UTF32_LE else "utf-32-be"
+    table, rows = read(bom + "姓名\t手机\r\n张三\t138\r\n".encode(codec), name="x.txt")
+    assert (table.encoding, table.kind) == (codec, "tsv")
+    assert rows == [(2, {"姓名": "张三", "手机": "138"})]
+
+
+def test_messy_csv_reads_as_people_see_it():
+    # Given blank rows before the header, a duplicated and an empty column name, trailing
+    # empty columns, a space before a quoted cell, a quoted cell over two lines with doubled
+    # quotes, a line ended by a lone \r, extra cells, a row of commas and DOS's Ctrl-Z at the end
+    with open_table(SAMPLES / "rf_messy.csv", name="messy.csv") as table:
+        rows = list(table.rows())
+    assert table.header == ["Name", "Mobile", "Mobile (2)", "Column 4", "Notes"]
+    assert rows == [
+        (
+            4,
+            {
+                "Name": "Zhang",
+                "Mobile": "13800138000",
+                "Mobile (2)": "010-65529988",
+                "Column 4": "x",
+                "Notes": 'two\r\nlines, "quoted"',
+            },
+        ),
+        (6, {"Name": "Li", "Mobile": "13900139000", "Mobile (2)": "", "Column 4": "", "Notes": ""}),
+        (
+            7,
+            {
+                "Name": "Wang",
+                "Mobile": "13700137000",
+                "Mobile (2)": "",
+                "Column 4": "",
+                "Notes": "",
+                "Column 9": "extra",
+            },
+        ),
+    ]
+
+
+def test_lone_carriage_returns_in_a_utf16_file_end_lines_too():
+    text = 'Name\tNotes\r\nZhang\t"a\rb"\r\nLi\tx\rWang\ty\r\n'
+    _table, rows = read(codecs.BOM_UTF16_LE + text.encode("utf-16-le"), name="x.txt")
+    assert [(line, row["Name"], row["Notes"]) for line, row in rows] == [
+        (2, "Zhang", "a\rb"),
+        (4, "Li", "x"),
+        (5, "Wang", "y"),
+    ]
+
+
+def test_double_carriage_returns_are_one_line_break():
+    _table, rows = read(b"Name,Phone\r\r\nZhang,1\r\r\nLi,2\r\r\n")
+    assert rows == [(2, {"Name": "Zhang", "Phone": "1"}), (3, {"Name": "Li", "Phone": "2"})]
+
+
+def test_many_trailing_empty_cells_do_not_count_as_cells():
+    # Given rows that a spreadsheet wrote 900 cells wide because of one stray cell
+    _table, rows = read(b"Name,Phone" + b"," * 900 + b"\r\nZhang,1" + b"," * 900 + b"\r\n")
+    assert rows == [(2, {"Name": "Zhang", "Phone": "1"})]
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b'Name,Phone\r\nZhang,1\r\n"Li,2\r\n', "the file ends inside a quoted cell"),
+        (b'Name,Phone\r\n"Zhang" ,1\r\n', "there is text after the quotation mark"),
+    ],
+)
+def test_broken_quotes_are_explained_in_words(data, problem):
+    error = read_error(data)
+    assert error.code == "quotes"
+    assert problem in error.message
+    assert "expected" not in error.message  # not Python's own words
+
+
+def test_text_exported_by_a_web_application_as_xls_is_read_as_text():
+    # Given a GBK tab-separated file named .xls, as many web applications export "Excel"
+    with open_table(SAMPLES / "rf_web_export.xls", name="导出.xls") as table:
+        rows = list(table.rows())
+    assert (table.kind, table.encoding) == ("tsv", "gb18030")
+    assert rows == [
+        (2, {"姓名": "张三", "手机": "13800138000", "备注": "老客户"}),
+        (3, {"姓名": "李四", "手机": "13900139000", "备注": ""}),
+    ]
+
+
+@pytest.mark.parametrize("name", ["customers.xlsx", "customers.csv"])
+def test_xls_workbook_under_another_name_is_read_by_its_content(name):
+    table, rows = read((SAMPLES / "customers.xls").read_bytes(), name=name)
+    assert (table.kind, table.sheet) == ("xls", "客户")
+    assert rows[0][1]["手机"] == "13800138000"
+
+
+@pytest.mark.parametrize("name", ["customers.xls", "customers.csv"])
+def test_xlsx_workbook_under_another_name_is_read_by_its_content(name, tmp_path):
+    # a path too: python-calamine picks its reader by a path's extension
+    path = tmp_path / name
+    path.write_bytes(xlsx_bytes([["Name", "Mobile"], ["Zhang", 13800138000]]))
+    with open_table(path, name=name) as table:
+        rows = list(table.rows())
+    assert table.kind == "xlsx"
+    assert rows == [(2, {"Name": "Zhang", "Mobile": "13800138000"})]
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "words"),
+    [
+        (b"<!DOCTYPE html>\n<html><body><table><tr><td>a</td></tr></table>", "x.xls", "web page"),
+        (b'<html xmlns:o="urn:schemas-microsoft-com:office:office">', "x.xls", "web page"),
+        (b"<table border=1><tr><th>Name</th></tr></table>", "x.xls", "web page"),
+        (b"<!DOCTYPE html>\n<html><body>502 Bad Gateway</body></html>", "x.csv", "web page"),
+        (
+            b'<?xml version="1.0"?>\r\n<?mso-application progid="Excel.Sheet"?>\r\n'
+            b'<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"></Workbook>',
+            "x.xls",
+            "XML spreadsheet",
+        ),
+    ],
+)
+def test_web_pages_and_xml_spreadsheets_are_refused_with_advice(data, name, words):
+    error = read_error(data, name=name)
+    assert error.code == "type"
+    assert words in error.message
+    assert ".xlsx" in error.message
+
+
+def test_a_csv_whose_first_cell_mentions_html_is_still_read():
+    _table, rows = read(b"html,Name\r\n<b>x</b>,Zhang\r\n")
+    assert rows == [(2, {"html": "<b>x</b>", "Name": "Zhang"})]
+
+
+def test_xlsx_leading_zeros_of_the_number_format_are_kept():
+    # Given a workbook whose first sheet was left empty, a postcode and a landline typed as
+    # numbers with formats "00000" and "00000000000", and a stray blank cell in column AHP
+    with open_table(SAMPLES / "rf_padded.xlsx", name="客户.xlsx") as table:
+        rows = list(table.rows())
+    # Then the first sheet with rows is read, as people see it
+    assert table.sheet == "客户"
+    assert table.header == ["姓名", "邮编", "座机", "生日", "积分", "公式"]
+    assert rows == [
+        (
+            2,
+            {
+                "姓名": "张三",
+                "邮编": "01234",
+                "座机": "01065529988",
+                "生日": "1990-05-30",
+                "积分": "12.5",
+                "公式": "",  # openpyxl saves no result with the formula
+            },
+        )
+    ]
+
+
+def test_xlsx_empty_first_sheet_gives_way_unless_a_sheet_is_chosen(backend):
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Sheet1"
+    workbook.create_sheet("Data").append(["Name"])
+    workbook["Data"].append(["Zhang"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    table, rows = read(buffer.getvalue(), name="x.xlsx")
+    assert (table.sheet, rows) == ("Data", [(2, {"Name": "Zhang"})])
+    assert read_error(buffer.getvalue(), name="x.xlsx", sheet="Sheet1").code == "empty"
+
+
+def test_xlsx_all_sheets_empty_names_the_first(backend):
+    workbook = openpyxl.Workbook()
+    workbook.create_sheet("Second")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    error = read_error(buffer.getvalue(), name="x.xlsx")
+    assert error.code == "empty"
+    assert "Sheet" in error.message
+
+
+def test_xlsx_stray_cell_far_to_the_right_does_not_make_rows_too_wide(backend):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Name", "Mobile"])
+    sheet.append(["Zhang", 13800138000])
+    sheet.cell(row=5, column=700).value = " "
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    table, rows = read(buffer.getvalue(), name="x.xlsx")
+    assert table.header == ["Name", "Mobile"]
+    assert rows == [(2, {"Name": "Zhang", "Mobile": "13800138000"})]
+
+
+def test_streaming_reader_reads_iso_date_cells_and_cells_left_of_a_wrong_used_range(backend):
+    sheet = (
+        f'<worksheet xmlns="{MAIN}"><dimension ref="B2:C3"/><sheetData>'
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>Name</t></is></c>'
+        '<c r="B1" t="inlineStr"><is><t>Born</t></is></c></row>'
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>Zhang</t></is></c>'
+        '<c r="B2" t="d"><v>1990-05-30T00:00:00</v></c></row></sheetData></worksheet>'
+    )
+    table, rows = read(handmade_xlsx(sheet), name="x.xlsx")
+    assert table.header == ["Name", "Born"]
+    assert rows == [(2, {"Name": "Zhang", "Born": "1990-05-30"})]

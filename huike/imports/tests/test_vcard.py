@@ -289,6 +289,15 @@ LINES = [
     "BDAY:--0530",
     ";;;:::",
     "",
+    "AGENT:",
+    "AGENT:BEGIN:VCARD",
+    "\ufeffBEGIN:VCARD",
+    "TEL;X-CUSTOM(CHARSET=UTF-8,ENCODING=QUOTED-PRINTABLE,=E5=8A=9E):1",
+    "TEL;X-CUSTOM(:2",
+    "BDAY;X-APPLE-OMIT-YEAR=1604:1604-01-01",
+    "TEL;VALUE=uri:tel:+1%;ext=",
+    "KIND:group",
+    "URL:http\\://x\\",
 ]
 
 
@@ -302,3 +311,414 @@ LINES = [
 def test_random_vcard_lines_never_crash(lines):
     for card in parsed("\r\n".join(lines)):
         assert isinstance(card, (dict, Skipped))
+
+
+# ---------------------------------------------------------------------------------------------
+# Real-world exports (samples rw_*.vcf)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_icloud_export_escapes_labels_omitted_year_and_groups():
+    person, company, other = cards("rw_icloud.vcf")  # the contact group is not a contact
+    assert person["full_name"] == "Dr. Xiaoming Wang"
+    assert (person["family_name"], person["given_name"]) == ("Wang", "Xiaoming")
+    assert (person["org"], person["department"]) == ("Foo, Bar & Co.", "Research; Development")
+    assert person["emails"] == ["ming@foobar.example", "xm.wang@foobar.example"]
+    assert person["phones"] == [
+        ("mobile", "(415) 555-0132"),
+        ("main", "+1 650 555 0199"),
+        ("", "+86 138 0013 8000"),
+        ("fax", "+1 650 555 0198"),
+    ]
+    work, home = person["addresses"]
+    assert work["formatted"] == "1 Infinite Loop, Building 3, Cupertino, CA 95014, United States"
+    assert (work["type"], home["type"]) == ("work", "home")
+    assert home["formatted"] == "广东省深圳市科技园路1号 518057"
+    assert person["birthday"] == "--04-15"  # X-APPLE-OMIT-YEAR
+    assert person["url"] == "https://foobar.example/~ming"  # Apple's "https\://"
+    assert person["note"] == "Met at CES 2024; follow up re: pricing, Q3.\nSecond line"
+    assert person["uid"] == "5AD380FD-B2DE-4261-BA99-DE1D1DB52FBE"
+    assert (company["full_name"], company["kind"]) == ("Acme, Inc.", "organization")
+    assert company["emails"] == ["sales@acme.example"]
+    assert other["birthday"] == "1985-04-15"
+
+
+def test_google_export_labels_escaped_urls_and_cards_without_a_name():
+    person, nameless, chinese = cards("rw_google.vcf")
+    assert person["full_name"] == "José Martínez"
+    assert person["phones"] == [
+        ("mobile", "+34 612 34 56 78"),
+        ("work", "+34 91 123 45 67"),
+        ("", "+86 10 6552 9988"),
+    ]
+    assert person["emails"] == [
+        "jose@example.es",
+        "j.martinez@empresa.example",
+        "pepe@gmail.example",
+    ]
+    assert [address["type"] for address in person["addresses"]] == ["home", "other"]
+    assert person["addresses"][0]["formatted"] == "Calle Mayor 1, 3º B, Madrid 28013, Spain"
+    assert person["url"] == "http://www.empresa.example"
+    assert nameless["full_name"] == "" and nameless["emails"] == ["noname@example.com"]
+    assert (chinese["full_name"], chinese["birthday"]) == ("刘洋", "--04-15")
+
+
+def test_android_21_soft_breaks_custom_labels_and_unindented_photo():
+    person, number_only, given_only = cards("rw_android21.vcf")
+    assert person["full_name"] == "司马相如"
+    assert (person["family_name"], person["given_name"]) == ("司马", "相如")
+    assert (person["org"], person["title"]) == ("汉朝文学研究所", "研究员")
+    # TEL;X-CUSTOM(CHARSET=UTF-8,ENCODING=QUOTED-PRINTABLE,办公) is a work number
+    assert person["phones"] == [
+        ("mobile", "138 0013 8002"),
+        ("home", "+86 10 6552 0000"),
+        ("work", "021-5555 1234"),
+    ]
+    assert (
+        person["addresses"][0]["formatted"] == "上海市浦东新区世纪大道100号环球金融中心45楼 200120"
+    )
+    assert person["note"] == "这是一条很长的备注，用来测试软换行。\n第二行：客户喜欢喝茶。"
+    assert person["birthday"] == "1985-04-15"
+    assert number_only["phones"] == [("mobile", "10086")]
+    assert (given_only["full_name"], given_only["birthday"]) == ("王五", "--04-15")
+
+
+def test_chinese_phone_in_gb2312_with_quoted_printable():
+    first, second = cards("rw_huawei_gb2312.vcf", "gb18030")
+    assert first["full_name"] == "诸葛亮"
+    assert (first["org"], first["department"], first["title"]) == (
+        "蜀汉科技有限公司",
+        "研发部",
+        "丞相",
+    )
+    assert first["phones"] == [("mobile", "13800138003"), ("work", "0755-8888 6666 转 801")]
+    assert (
+        first["addresses"][0]["formatted"]
+        == "广东省深圳市南山区科技南十二路2号金蝶软件园A座 518057"
+    )
+    assert (first["birthday"], first["note"]) == ("1985-04-15", "羽扇纶巾")
+    assert (second["family_name"], second["given_name"]) == ("黄", "月英")
+
+
+def test_nokia_21_with_lf_endings_and_a_base64_photo_ended_by_a_blank_line():
+    matti, liisa = cards("rw_nokia21.vcf")
+    assert matti["full_name"] == "Matti Virtanen"
+    assert matti["phones"][0] == ("mobile", "+358401234567")
+    assert matti["addresses"][0]["street"] == "Mannerheimintie 1, C-rappu"
+    assert matti["birthday"] == "1970-01-02"
+    assert matti["note"] == "Tapaaminen klo 10, huone B;kerros 2"  # read after the photo
+    assert liisa["phones"] == [("mobile", "+358 50 765 4321")]
+
+
+def test_outlook_21_with_pictures_and_a_soft_broken_note():
+    (card,) = cards("rw_outlook21.vcf")
+    assert card["full_name"] == "Mr. John Q. Smith Jr."
+    assert (card["org"], card["department"]) == ("Contoso Ltd.", "Sales")
+    assert [kind for kind, _number in card["phones"]] == ["work", "home", "mobile", "fax"]
+    assert card["emails"] == ["john.smith@contoso.example"]
+    assert card["addresses"][0]["formatted"] == (
+        "One Microsoft Way, Redmond, WA 98052, United States of America"
+    )
+    assert (
+        card["note"] == "Discussed the renewal; wants a discount, maybe 10%.\nCall back next week."
+    )
+    assert card["birthday"] == "1985-04-15"
+
+
+def test_thunderbird_lower_case_21_and_40_exports():
+    old, new = cards("rw_thunderbird.vcf")
+    assert (old["full_name"], old["org"], old["department"]) == (
+        "Peter Müller",
+        "Beispiel GmbH",
+        "Einkauf",
+    )
+    assert old["phones"] == [("work", "+49 30 1234567"), ("mobile", "+49 1512 3456789")]
+    assert old["addresses"][0]["formatted"] == "Hauptstraße 5, Berlin 10115, Deutschland"
+    assert new["emails"] == ["anna@example.org"]
+    assert new["phones"] == [("mobile", "+49 170 1234567"), ("work", "+49 30 7654321")]
+    assert (new["birthday"], new["uid"]) == ("1990-02-12", "a1b2c3d4-e5f6-4789-abcd-0123456789ab")
+
+
+def test_vcard_40_tel_uris_with_extensions_data_uri_photos_and_escapes():
+    person, company, other = cards("rw_v4.vcf")
+    assert person["phones"] == [("work", "+1-418-555-0142 ext. 102"), ("mobile", "+1-418-555-0177")]
+    assert person["addresses"][0]["formatted"] == (
+        "1200 rue Saint-Jean, Bureau 310, Québec, QC G1R 1S2, Canada"
+    )
+    assert person["birthday"] == "--02-03"
+    assert (company["kind"], company["full_name"]) == ("organization", "Nord, Sud & Fils")
+    assert company["department"] == "Division Est / Ventes; export"
+    assert company["phones"] == [("", "+1-555-555-5555")]
+    assert other["birthday"] == "1985-04-15"
+
+
+def test_agent_cards_inside_a_card_are_not_contacts():
+    boss, carol = cards("rw_agent.vcf")
+    assert boss["full_name"] == "Big Boss"
+    assert boss["phones"] == [("work", "+1 212 555 0100")]
+    # the lines after the AGENT's card still belong to the card
+    assert (boss["emails"], boss["org"]) == (["boss@example.com"], "Big Corp")
+    assert (carol["full_name"], carol["emails"]) == ("Carol Chief", ["carol@example.com"])
+
+
+def test_agent_card_starting_on_the_agent_line():
+    data = (
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Outer\r\nAGENT:BEGIN:VCARD\r\nFN:Inner\r\n"
+        "TEL:+1 213 555 0142\r\nEND:VCARD\r\nTEL;CELL:13800138000\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Next\r\nEND:VCARD\r\n"
+    )
+    outer, after = parsed(data)
+    assert (outer["full_name"], outer["phones"]) == ("Outer", [("mobile", "13800138000")])
+    assert after["full_name"] == "Next"
+
+
+def test_agent_cards_do_not_count_in_the_header():
+    from huike.imports.vcard import count_properties
+
+    agent = "TEL:1\r\nTEL:2\r\nTEL:3\r\nEMAIL:a@b.example\r\nEMAIL:c@d.example\r\n"
+    data = (
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Boss\r\nTEL:13800138000\r\nAGENT:\r\n"
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Agent\r\n" + agent + "END:VCARD\r\n"
+        "TEL:13900139000\r\nEND:VCARD\r\n"
+    )
+    counts = count_properties(data.encode().splitlines(keepends=True))
+    assert (counts.cards, counts.phones, counts.emails) == (1, 2, 1)
+
+
+def test_odd_file_bom_lower_case_tab_folding_empty_cards_and_trailing_garbage():
+    with open_table(SAMPLES / "rw_odd.vcf", name="rw_odd.vcf") as table:
+        skipped: list[Skipped] = []
+        rows = [row for _line, row in table.rows(on_skip=skipped.append)]
+    assert skipped == []  # the empty card is passed over, as a blank row is
+    assert [row["Name"] for row in rows] == [
+        "Seán O'Brien",
+        "Lower Case",
+        "Only Org Ltd.",
+        "Long Card",
+    ]
+    assert rows[1]["Note"] == "This note is folded with a tab and continues here."
+    assert rows[2]["Kind"] == "organization"
+    assert rows[3]["Phone 20"] == "+1 650 555 0119" and "Phone 21" not in rows[3]
+    assert rows[3]["Birthday"] == "1985-04-15"
+
+
+def test_utf16_sample_is_read():
+    with open_table(SAMPLES / "rw_utf16.vcf", name="rw_utf16.vcf") as table:
+        rows = [row for _line, row in table.rows()]
+    assert table.encoding == "utf-16-le"
+    assert [(row["Name"], row["Phone 1"]) for row in rows] == [
+        ("赵六", "13800138004"),
+        ("Émile Zola", "+33 1 23 45 67 89"),
+    ]
+    assert rows[0]["Organization"] == "示例有限公司"
+
+
+@pytest.mark.parametrize(
+    ("name", "encoding", "count"),
+    [
+        ("rw_icloud.vcf", "utf-8", 3),
+        ("rw_google.vcf", "utf-8", 3),
+        ("rw_android21.vcf", "utf-8", 3),
+        ("rw_huawei_gb2312.vcf", "gb18030", 2),
+        ("rw_nokia21.vcf", "utf-8", 2),
+        ("rw_outlook21.vcf", "utf-8", 1),
+        ("rw_thunderbird.vcf", "utf-8", 2),
+        ("rw_v4.vcf", "utf-8", 3),
+        ("rw_agent.vcf", "utf-8", 2),
+        ("rw_odd.vcf", "utf-8-sig", 4),
+        ("rw_utf16.vcf", "utf-16-le", 2),
+    ],
+)
+def test_real_world_files_open_with_their_encoding_and_no_card_skipped(name, encoding, count):
+    seen: list[Skipped] = []
+    with open_table(SAMPLES / name, name=name) as table:
+        rows = list(table.rows(on_skip=seen.append))
+    assert (table.kind, table.encoding, recognise(table.header)) == ("vcard", encoding, VCARD)
+    assert seen == []
+    assert len(rows) == count
+    assert all(set(row) == set(table.header) for _line, row in rows)
+
+
+def test_real_world_rows_through_the_preset():
+    with open_table(SAMPLES / "rw_huawei_gb2312.vcf", name="x.vcf") as table:
+        (_line, row), _second = list(table.rows())
+        values, problems = map_row(row, VCARD.mapping_for(table.header))
+    assert problems == []
+    assert values["name"] == "诸葛亮"
+    assert values["mobile"] == "+8613800138003"
+    assert values["phone"] == "+8675588886666 ext. 801"
+    assert values["work_address"] == "广东省深圳市南山区科技南十二路2号金蝶软件园A座 518057"
+    assert (values["employer"], values["job_title"]) == ("蜀汉科技有限公司", "丞相")
+    assert values["birth_date"] == "1985-04-15"
+
+
+# ---------------------------------------------------------------------------------------------
+# Cases of real files, one by one
+# ---------------------------------------------------------------------------------------------
+
+
+def test_contact_groups_and_empty_cards_are_passed_over():
+    data = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Friends\r\nX-ADDRESSBOOKSERVER-KIND:group\r\n"
+        "X-ADDRESSBOOKSERVER-MEMBER:urn:uuid:1\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:group\r\nFN:Team\r\nMEMBER:urn:uuid:1\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nN:;;;;\r\nFN:\r\nPHOTO;ENCODING=b:AAAA\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Real\r\nEND:VCARD\r\n"
+    )
+    assert [card["full_name"] for card in parsed(data)] == ["Real"]
+
+
+def test_byte_order_marks_of_joined_files():
+    one = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nTEL:13800138000\r\nEND:VCARD\r\n"
+    two = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:B\r\nTEL:1\r\nTEL:2\r\nEND:VCARD\r\n"
+    data = ("\ufeff" + one + "\ufeff" + two).encode()
+    assert [card["full_name"] for card in parsed(data)] == ["A", "B"]
+    with open_table(io.BytesIO(data), name="joined.vcf") as table:
+        rows = [row for _line, row in table.rows()]
+    assert "Phone 2" in table.header
+    assert [row["Name"] for row in rows] == ["A", "B"]
+
+
+def test_21_folding_keeps_the_white_space_30_drops_it():
+    data = (
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:John\r\n Smith\r\nNOTE:one two\r\n\tthree\r\n"
+        "END:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:John\r\n  Smith\r\nNOTE:one tw\r\n\to\r\nEND:VCARD\r\n"
+    )
+    v21, v30 = parsed(data)
+    assert (v21["full_name"], v21["note"]) == ("John Smith", "one two three")
+    assert (v30["full_name"], v30["note"]) == ("John Smith", "one two")
+
+
+def test_large_unindented_21_photo_does_not_make_the_card_too_large():
+    line = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0"
+    photo = "\r\n".join([line] * 16_000)  # about 1.2 MB
+    data = (
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Photo\r\nPHOTO;ENCODING=BASE64;TYPE=JPEG:\r\n"
+        + photo
+        + "\r\n\r\nTEL;CELL:13800138000\r\nEND:VCARD\r\n"
+    )
+    (card,) = parsed(data)
+    assert card["phones"] == [("mobile", "13800138000")]
+
+
+def test_quoted_printable_soft_breaks_with_trailing_white_space_and_lower_case_hex():
+    data = (
+        "BEGIN:VCARD\r\nVERSION:2.1\r\n"
+        "N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=e5=bc=a0;=e4=b8= \r\n=89;;;\r\n"
+        "NOTE;ENCODING=QUOTED-PRINTABLE:a=\t\r\nb\r\nEND:VCARD\r\n"
+    )
+    (card,) = parsed(data)
+    assert (card["full_name"], card["note"]) == ("张三", "ab")
+
+
+def test_tel_and_mailto_uris():
+    data = (
+        "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:t\r\n"
+        "TEL;VALUE=uri;TYPE=cell:tel:%2B86%20138%200013%208000\r\n"
+        "TEL;VALUE=uri:tel:+1-418-555-0142;ext=7;phone-context=example.com\r\n"
+        "TEL;VALUE=uri:tel:+1-418-555-0177;isub=1\r\n"
+        "EMAIL;VALUE=uri:mailto:someone@example.com\r\nEND:VCARD\r\n"
+    )
+    (card,) = parsed(data)
+    assert card["phones"] == [
+        ("mobile", "+86 138 0013 8000"),
+        ("", "+1-418-555-0142 ext. 7"),
+        ("", "+1-418-555-0177"),
+    ]
+    assert card["emails"] == ["someone@example.com"]
+
+
+def test_pref_1_comes_first_not_pref_2():
+    data = (
+        "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:p\r\nTEL;PREF=2:13900139000\r\n"
+        "TEL;PREF=1:13800138000\r\nEND:VCARD\r\n"
+    )
+    (card,) = parsed(data)
+    assert [number for _kind, number in card["phones"]] == ["13800138000", "13900139000"]
+
+
+@pytest.mark.parametrize(
+    ("line", "birthday"),
+    [
+        ("BDAY:--0415", "--04-15"),
+        ("BDAY:--04-15", "--04-15"),
+        ("BDAY:19850415", "1985-04-15"),
+        ("BDAY:1985-04-15T00:00:00Z", "1985-04-15"),
+        ("BDAY:19850415T000000Z", "1985-04-15"),
+        ("BDAY;VALUE=date:1604-04-15", "--04-15"),
+        ("BDAY;X-APPLE-OMIT-YEAR=1604;VALUE=date:1604-04-15", "--04-15"),
+        ("BDAY;X-APPLE-OMIT-YEAR=1900:1900-01-31", "--01-31"),
+        ("BDAY;X-APPLE-OMIT-YEAR=1604:1985-04-15", "1985-04-15"),
+    ],
+)
+def test_birthday_forms(line, birthday):
+    (card,) = parsed(f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:b\r\n{line}\r\nEND:VCARD\r\n")
+    assert card["birthday"] == birthday
+
+
+def test_escaped_colons_and_separators():
+    data = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Doe\\, Jr.;John;;;\r\nFN:John Doe\r\n"
+        "ORG:A\\;B\\, C;D\r\nADR:;;1 Main St\\; Apt 2\\, rear;Town;;;\r\n"
+        "NOTE:path C:\\\\dir\\: x\r\nURL:http\\://example.com\r\nEND:VCARD\r\n"
+    )
+    (card,) = parsed(data)
+    assert card["family_name"] == "Doe, Jr."
+    assert (card["org"], card["department"]) == ("A;B, C", "D")
+    assert card["addresses"][0]["street"] == "1 Main St; Apt 2, rear"
+    assert card["note"] == "path C:\\dir: x"
+    assert card["url"] == "http://example.com"
+
+
+@pytest.mark.parametrize(
+    ("label", "kind"),
+    [
+        ("工作传真", "fax"),
+        ("单位", "work"),
+        ("住宅", "home"),
+        ("移动电话", "mobile"),
+        ("总机", "main"),
+        ("_$!<WorkFAX>!$_", "fax"),
+        ("微信", ""),
+    ],
+)
+def test_phone_labels(label, kind):
+    data = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:l\r\nitem1.TEL:13800138000\r\n"
+        f"item1.X-ABLabel:{label}\r\nEND:VCARD\r\n"
+    )
+    (card,) = parsed(data)
+    assert card["phones"] == [(kind, "13800138000")]
+
+
+def test_android_custom_label_without_quoted_printable():
+    data = (
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:c\r\nTEL;X-CUSTOM(CHARSET=UTF-8,单位):010-65529988\r\n"
+        "TEL;X-CUSTOM(Beeper):12345\r\nEND:VCARD\r\n"
+    )
+    (card,) = parsed(data)
+    assert card["phones"] == [("work", "010-65529988"), ("", "12345")]
+
+
+def test_street_lines_and_extended_address():
+    data = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:a\r\n"
+        "ADR;TYPE=HOME:;;1600 Example Pkwy\\nMountain View\\, CA 94043\\nUSA;;;;\r\n"
+        "ADR;TYPE=WORK:;A座501;科技园路1号;深圳市;广东省;518057;中国\r\nEND:VCARD\r\n"
+    )
+    (card,) = parsed(data)
+    home, work = card["addresses"]
+    assert home["formatted"] == "1600 Example Pkwy, Mountain View, CA 94043, USA"
+    assert work["formatted"] == "广东省深圳市科技园路1号A座501 518057"
+
+
+def test_organisation_kind_and_nickname_only_cards():
+    data = (
+        "BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:organization\r\nFN:Org\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nNICKNAME:Mom\r\nTEL:13800138000\r\nEND:VCARD\r\n"
+    )
+    org, mom = parsed(data)
+    assert org["kind"] == "organization"
+    assert (mom["full_name"], mom["kind"]) == ("Mom", "person")
