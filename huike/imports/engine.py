@@ -45,7 +45,7 @@ from huike.imports.models import ImportJob, ImportProblem
 from huike.imports.prepare import SENSITIVITIES, Plan, Prepared, messages
 from huike.parties import population, services
 from huike.parties.models import AttributeDefinition, GoldenValue, Observation, Party, SearchKey
-from huike.parties.text import normalise_email, normalise_phone
+from huike.parties.text import normalise_email, normalise_phone, phone_region
 
 # Rows a transaction writes: fewer, larger commits cost less per row (2,500 measured about 25%
 # faster than 1,000 at 100k rows); a crash loses at most one batch in progress.
@@ -147,6 +147,7 @@ class Context:
                     for sensitivity in SENSITIVITIES
                 },
                 language=get_language() or settings.LANGUAGE_CODE,
+                region=job.phone_region or phone_region(),
             ),
             consent=consent,
             writer=writer.Writer(

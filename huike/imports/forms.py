@@ -13,7 +13,9 @@ from django.utils.translation import gettext_lazy as _
 
 from huike.imports import presets
 from huike.imports.models import ImportJob
+from huike.imports.transforms import country_name, phone_regions
 from huike.parties.models import AttributeDefinition
+from huike.parties.text import phone_region
 from huike.privacy.models import ConsentNotice, Purpose
 
 SOURCE_PREFIX = "import:"
@@ -111,15 +113,28 @@ class UploadForm(forms.Form):
         required=False,
         help_text=_("Choose one only when the preview shows wrong characters."),
     )
+    phone_region = forms.ChoiceField(
+        label=_("Phone numbers without a country code are from"),
+        required=False,
+        help_text=_("Unless the row's address names another country."),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        region: Any = self.fields["phone_region"]
+        home = phone_region()
+        region.choices = [
+            ("", _("{country} (this installation's)").format(country=country_name(home)))
+        ] + [(code, f"{code} — {country_name(code)}") for code in phone_regions()]
         purpose: Any = self.fields["purpose"]
         purpose.queryset = Purpose.objects.filter(is_active=True)
         preset: Any = self.fields["preset"]
         preset.choices = [("", _("Recognise from the header row"))] + [
             (code, item.label) for code, item in presets.PRESETS.items()
         ]
+
+    def clean_phone_region(self) -> str:
+        return str(self.cleaned_data.get("phone_region") or "")
 
     def clean_source(self) -> str:
         label = " ".join(self.cleaned_data.get("source", "").split())

@@ -55,6 +55,15 @@ class ImportJob(models.Model):
     digest = models.CharField(_("SHA-256"), max_length=64, db_index=True)
     kind = models.CharField(_("format"), max_length=10, blank=True)
     encoding = models.CharField(_("encoding"), max_length=30, blank=True)
+    phone_region = models.CharField(
+        _("country of phone numbers"),
+        max_length=2,
+        blank=True,
+        help_text=_(
+            "Numbers written without a country code are this country's, unless the row's "
+            "address names another. Empty: the installation's (PHONE_REGION)."
+        ),
+    )
     preset = models.CharField(_("preset"), max_length=40, blank=True)
     mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
     party_kind = models.CharField(
@@ -139,6 +148,7 @@ class ImportJob(models.Model):
             "file": self.original_name,
             "format": self.kind,
             "encoding": self.encoding,
+            "phone_region": self.phone_region,
             "preset": self.preset,
             "dry_run": self.dry_run,
             "rows": self.rows_done,

@@ -34,6 +34,7 @@ class Plan:
     known: dict[str, AttributeDefinition]
     editable: dict[str, bool]  # by sensitivity: may the collector set such values?
     language: str
+    region: str = ""  # phone numbers without a country code (empty: PHONE_REGION)
     roles: identity.Roles = field(init=False)  # the parts attributes play in matching
     validators: dict[str, str] = field(init=False)
     contact_kinds: dict[str, str] = field(init=False)
@@ -127,7 +128,9 @@ def messages(error: ValidationError) -> dict[str, list[str]]:
 
 def prepare(plan: Plan, line: int, row: dict[str, str]) -> Prepared | Rejected:
     """Map and check one row (no query)."""
-    values, problems = presets.map_row(row, plan.mapping, kind=plan.kind)
+    values, problems = presets.map_row(
+        row, plan.mapping, kind=plan.kind, region=plan.region or None
+    )
     values = {code: value for code, value in values.items() if str(value).strip()}
     kind = str(values.pop("kind", "") or plan.kind)
     name = str(values.pop(services.NAME, "") or "").strip()

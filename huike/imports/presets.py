@@ -57,6 +57,7 @@ from huike.imports.transforms import (
     parse_date,
     party_kind,
     phone,
+    region_of_country,
     split_full_name,
 )
 from huike.parties.attributes import DEFAULT_ATTRIBUTES
@@ -92,6 +93,9 @@ PSEUDO_TARGETS = frozenset({"phones", "addresses", "kind"})
 RECOGNISE_THRESHOLD = 0.6
 
 _APPLIES = {entry["code"]: entry["applies_to"] for entry in DEFAULT_ATTRIBUTES}
+_PHONE_CODES = frozenset(
+    entry["code"] for entry in DEFAULT_ATTRIBUTES if entry.get("validator") == "phone"
+)
 
 
 def parse_target(spec: str) -> tuple[str, str]:
@@ -190,6 +194,7 @@ class CompiledMapping:
 
     entries: tuple[tuple[str, str, Transform | None], ...]
     kind_columns: tuple[str, ...]
+    country_columns: tuple[str, ...] = ()  # address parts naming a country
 
 
 def compile_mapping(mapping: Mapping[str, str | None] | CompiledMapping) -> CompiledMapping:
@@ -207,10 +212,15 @@ def compile_mapping(mapping: Mapping[str, str | None] | CompiledMapping) -> Comp
             kind_columns.append(column)
             continue
         definition = TRANSFORMS.get(transform) if transform else None
-        if target == "phones" and definition is None:
-            definition = TRANSFORMS["phone"]
+        if definition is None and (target == "phones" or target in _PHONE_CODES):
+            definition = TRANSFORMS["phone"]  # read with the row's or the import's region
         entries.append((column, target, definition))
-    return CompiledMapping(tuple(entries), tuple(kind_columns))
+    countries = tuple(
+        column
+        for column, _target, definition in entries
+        if definition and definition.role == "country"
+    )
+    return CompiledMapping(tuple(entries), tuple(kind_columns), countries)
 
 
 def map_row(
@@ -218,8 +228,13 @@ def map_row(
     mapping: Mapping[str, str | None] | CompiledMapping,
     *,
     kind: str = PERSON,
+    region: str | None = None,
 ) -> tuple[dict[str, str], list[str]]:
     """``({attribute code: value}, problems)`` for one row.
+
+    Phone numbers without a country code are read as those of the country the row's address
+    names (a "country" part such as Outlook's "Business Country/Region"), else of ``region``
+    (the import's choice), else of the installation's ``PHONE_REGION``.
 
     Values are ready for ``validate_values`` (which still checks and normalises them); blank
     cells give no value. ``kind`` is the party kind unless the mapping has a ``kind`` column,
@@ -244,6 +259,7 @@ def map_row(
             row_kind, kind_found = value, True
     values: dict[str, str] = {}
     parts: dict[str, tuple[str, list[tuple[str, str]]]] = {}
+    row_region = _row_region(row, compiled) or region
     for column, target, definition in compiled.entries:
         raw = row.get(column) or ""
         if not raw or raw.isspace():
@@ -254,7 +270,10 @@ def map_row(
         if target in values and target not in PSEUDO_TARGETS:
             continue  # the first non-empty value wins
         try:
-            value = definition.function(raw) if definition and definition.function else raw
+            if definition is _PHONE:
+                value = phone(raw, row_region)
+            else:
+                value = definition.function(raw) if definition and definition.function else raw
         except ValueError as error:
             problem = _("{column}: {problem}").format(column=column, problem=error)
             problems.append(Notice(problem) if isinstance(error, LeftOut) else problem)
@@ -283,6 +302,20 @@ def map_row(
     if kind_found:
         values["kind"] = row_kind
     return values, problems
+
+
+_PHONE = TRANSFORMS["phone"]
+
+
+def _row_region(row: Mapping[str, str], compiled: CompiledMapping) -> str | None:
+    """The phone region of the first country an address part of the row names."""
+    for column in compiled.country_columns:
+        raw = row.get(column) or ""
+        if raw and not raw.isspace():
+            found = region_of_country(raw)
+            if found:
+                return found
+    return None
 
 
 class Notice(str):

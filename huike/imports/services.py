@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -60,6 +61,7 @@ JOB_FIELDS = (
     "size",
     "digest",
     "encoding",
+    "phone_region",
     "preset",
     "source",
     "consent",
@@ -150,10 +152,21 @@ def consent_text(consent: str, evidence: str) -> str:
 
 
 def check_options(
-    *, preset: str = "", encoding: str = "", policy: str = "", party_kind: str = ""
+    *,
+    preset: str = "",
+    encoding: str = "",
+    policy: str = "",
+    party_kind: str = "",
+    phone_region: str = "",
 ) -> dict[str, list[str]]:
     """Problems with a job's options, by option name (translated); ``{}`` if none."""
     errors: dict[str, list[str]] = {}
+    if phone_region and phone_region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        errors["phone_region"] = [
+            _("“{code}” is not a country code phone numbers know (e.g. CN, HK, US).").format(
+                code=phone_region
+            )
+        ]
     if preset and presets.get(preset) is None:
         errors["preset"] = [_("There is no preset “{code}”.").format(code=preset)]
     if encoding:
@@ -185,6 +198,7 @@ def start_job(
     policy: str = ImportJob.Policy.UPDATE,
     party_kind: str = "",
     dry_run: bool = False,
+    phone_region: str = "",
 ) -> ImportJob:
     """Keep ``upload`` (an uploaded file, or any binary file) and create its job, not queued.
 
@@ -197,7 +211,13 @@ def start_job(
         raise PermissionDenied(_("You may not add customers."))
     name = safe_filename(original_name or getattr(upload, "name", "") or "", default="import")
     check_file(upload, name)
-    errors = check_options(preset=preset, encoding=encoding, policy=policy, party_kind=party_kind)
+    errors = check_options(
+        preset=preset,
+        encoding=encoding,
+        policy=policy,
+        party_kind=party_kind,
+        phone_region=phone_region,
+    )
     if mapping:
         problems = presets.check_mapping(mapping, party_services.definitions().keys())
         if problems:
@@ -212,6 +232,7 @@ def start_job(
         size=size,
         digest=digest,
         encoding=encoding,
+        phone_region=phone_region.strip().upper(),
         preset=preset,
         mapping=dict(mapping or {}),
         source=(source or "import").strip()[:30] or "import",
@@ -418,8 +439,9 @@ def _preview_row(
     compiled: presets.CompiledMapping,
     kind: str,
     known: Mapping[str, AttributeDefinition],
+    region: str = "",
 ) -> PreviewRow:
-    values, problems = presets.map_row(row, compiled, kind=kind)
+    values, problems = presets.map_row(row, compiled, kind=kind, region=region or None)
     values = {code: value for code, value in values.items() if str(value).strip()}
     row_kind = str(values.pop("kind", "") or kind)
     name = str(values.get(party_services.NAME, "") or "").strip()
@@ -488,7 +510,10 @@ def preview(
     preview_rows: list[PreviewRow] = []
     if not problems:
         compiled = presets.compile_mapping(chosen)
-        preview_rows = [_preview_row(user, line, row, compiled, kind, known) for line, row in raw]
+        preview_rows = [
+            _preview_row(user, line, row, compiled, kind, known, job.phone_region)
+            for line, row in raw
+        ]
     codes: list[str] = []
     for preview_row in preview_rows:
         codes.extend(cell.code for cell in preview_row.cells if cell.code not in codes)

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from huike.parties.attributes import DEFAULT_ATTRIBUTES
-from huike.parties.text import normalise_phone
+from huike.parties.text import normalise_phone, phone_region
 
 __all__ = [
     "COMPOUND_SURNAMES",
@@ -302,10 +302,12 @@ def _cn_mobile_prefixes() -> frozenset[str]:
     )
 
 
-def phone(text: str, default_region: str = "CN") -> str:
+def phone(text: str, default_region: str | None = None) -> str:
     """A phone number in E.164 (numbers without a country code are read as
-    ``default_region``'s), with its extension kept as `` ext. 12``. The first of several
-    numbers in one cell ("138… / 139…", Google's ":::") is taken."""
+    ``default_region``'s, by default the installation's ``PHONE_REGION``), with its extension
+    kept as `` ext. 12``. The first of several numbers in one cell ("138… / 139…", Google's
+    ":::") is taken."""
+    default_region = default_region or phone_region()
     value = first_nonempty(*_SEVERAL.split(unicodedata.normalize("NFKC", text))).strip()
     if not value:
         return ""
@@ -331,6 +333,79 @@ def phone(text: str, default_region: str = "CN") -> str:
     except ValidationError as error:
         raise ValueError(error.messages[0]) from None
     return e164 + (" ext. " + extension.group(1) if extension else "")
+
+
+# Countries as exports write them, besides ISO codes and the names pycountry and the CLDR know.
+_COUNTRY_ALIASES = {
+    "uk": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "prc": "CN",
+    "中国大陆": "CN",
+    "大陆": "CN",
+    "内地": "CN",
+    "中华人民共和国": "CN",
+    "香港": "HK",
+    "澳门": "MO",
+    "澳門": "MO",
+    "台湾": "TW",
+    "台灣": "TW",
+}
+# Languages whose country names (from the CLDR, through babel) address columns are read in.
+_COUNTRY_NAME_LANGUAGES = ("en", "zh_Hans", "zh_Hant", "de", "fr", "es", "it", "ja", "ko")
+
+
+def country_name(code: str) -> str:
+    """The country ``code`` (ISO 3166) names, in the active language (CLDR, through babel)."""
+    from babel import Locale, UnknownLocaleError
+
+    language = (get_language() or "en").replace("-", "_")
+    try:
+        locale = Locale.parse("zh_Hans" if language.lower().startswith("zh") else language)
+    except (UnknownLocaleError, ValueError):
+        locale = Locale.parse("en")
+    return str(locale.territories.get(code, code))
+
+
+def phone_regions() -> list[str]:
+    """The countries phone numbers know, as ISO 3166 codes, in alphabetical order."""
+    return sorted(code for code in phonenumbers.SUPPORTED_REGIONS if len(code) == 2)
+
+
+@functools.lru_cache(maxsize=1)
+def _country_names() -> dict[str, str]:
+    from babel import Locale
+
+    names: dict[str, str] = {}
+    for language in _COUNTRY_NAME_LANGUAGES:
+        for code, name in Locale.parse(language).territories.items():
+            if len(code) == 2 and code.isalpha():
+                names.setdefault(_country_key(name), code)
+    return names
+
+
+def _country_key(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().replace(".", "").split())
+
+
+@functools.lru_cache(maxsize=1024)
+def region_of_country(text: str) -> str | None:
+    """The ISO 3166 code of a country as an address column writes it ("United States", "USA",
+    "美国", "Deutschland", "HK"), if it is one phone numbers know; else ``None``."""
+    key = _country_key(text)
+    if not key:
+        return None
+    code = _COUNTRY_ALIASES.get(key) or _country_names().get(key)
+    if code is None:
+        import pycountry
+
+        try:
+            code = pycountry.countries.lookup(key).alpha_2
+        except LookupError:
+            return None
+    code = code.upper()
+    return code if code in phonenumbers.SUPPORTED_REGIONS else None
 
 
 _GENDERS = {
@@ -512,7 +587,7 @@ class Transform:
 TRANSFORMS: dict[str, Transform] = {
     transform.code: transform
     for transform in (
-        Transform("phone", gettext_lazy("Phone number (default region China)"), phone),
+        Transform("phone", gettext_lazy("Phone number (international form)"), phone),
         Transform("gender", gettext_lazy("Gender (男/女, M/F)"), gender),
         Transform("date", gettext_lazy("Date"), parse_date),
         Transform(

@@ -119,6 +119,7 @@ def _upload(request: HttpRequest) -> HttpResponse:
                     original_name=data["file"].name,
                     preset=data.get("preset", ""),
                     encoding=data.get("encoding", ""),
+                    phone_region=data.get("phone_region", ""),
                     source=data["source"],
                     consent=data["purpose"].code,
                     evidence=data.get("evidence", ""),

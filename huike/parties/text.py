@@ -403,18 +403,27 @@ def organisation_core_name(text: str) -> str:
 _CHINESE_EXTENSION = re.compile(r"\s*(?:转|轉|分机|分機)\s*(\d+)\s*$")
 
 
-def normalise_phone(raw: str, default_region: str = "CN") -> str:
+def phone_region() -> str:
+    """The installation's country for phone numbers without a country code (``PHONE_REGION``,
+    default ``CN``)."""
+    from django.conf import settings
+
+    return str(getattr(settings, "PHONE_REGION", "") or "CN").upper()
+
+
+def normalise_phone(raw: str, default_region: str | None = None) -> str:
     """The phone number in E.164 ("+8613800138000"), or ValidationError ``invalid_phone``.
 
     Accepts spaces, dashes, dots, brackets, +86/0086 prefixes, full-width digits, Chinese
     mobiles and landlines with trunk prefix ("010-6552 9988" → "+861065529988"). Numbers without
-    a country code are read as ``default_region``'s. An extension ("ext 12", "x12", "#12",
-    "转12", "分机12") is accepted and dropped. Only numbers phonenumbers deems valid pass.
+    a country code are read as ``default_region``'s (default: :func:`phone_region`). An
+    extension ("ext 12", "x12", "#12", "转12", "分机12") is accepted and dropped. Only numbers
+    phonenumbers deems valid pass.
     """
     value = _nfkc(raw).strip()
     candidate = _CHINESE_EXTENSION.sub(r" ext. \1", value)
     try:
-        number = phonenumbers.parse(candidate, default_region)
+        number = phonenumbers.parse(candidate, default_region or phone_region())
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
@@ -816,11 +825,15 @@ def parse_gregorian_date(raw: str) -> datetime.date:
     )
 
 
-@functools.lru_cache(maxsize=50_000)
-def format_phone(e164: str, home_region: str = "CN") -> str:
+def format_phone(e164: str, home_region: str | None = None) -> str:
     """A stored E.164 number as people write it: national format for numbers of
-    ``home_region`` ("138 0013 8000", "0571 8888 6666"), international otherwise.
-    Cached: lists show the same numbers again and again."""
+    ``home_region`` (default: :func:`phone_region`; "138 0013 8000", "0571 8888 6666"),
+    international otherwise. Cached: lists show the same numbers again and again."""
+    return _format_phone(e164, home_region or phone_region())
+
+
+@functools.lru_cache(maxsize=50_000)
+def _format_phone(e164: str, home_region: str) -> str:
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:

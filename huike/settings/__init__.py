@@ -267,6 +267,9 @@ USE_I18N = True
 USE_TZ = True
 USE_THOUSAND_SEPARATOR = True
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "CNY")
+# Phone numbers written without a country code are this country's (ISO 3166 code); numbers of
+# this country are shown in national format. An import can name another for its file.
+PHONE_REGION = env("PHONE_REGION", "CN").upper()
 
 # --- Static files (built by esbuild into huike/static/dist, served by whitenoise) ------------
 STATIC_URL = "/static/"

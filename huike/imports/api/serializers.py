@@ -57,6 +57,15 @@ class ImportUploadSerializer(serializers.Serializer):
     encoding = serializers.CharField(
         required=False, allow_blank=True, max_length=30, help_text="e.g. gb18030, big5"
     )
+    phone_region = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2,
+        help_text=(
+            "Country (ISO 3166 code, e.g. US) of phone numbers written without a country code "
+            "when the row's address names none; empty: the installation's PHONE_REGION"
+        ),
+    )
     source = serializers.CharField(  # type: ignore[assignment]
         required=False, allow_blank=True, max_length=30, help_text="Channel label (default import)"
     )
@@ -90,6 +99,12 @@ class ImportUploadSerializer(serializers.Serializer):
         if problems:
             raise serializers.ValidationError(problems["encoding"])
         return value.strip()
+
+    def validate_phone_region(self, value: str) -> str:
+        problems = services.check_options(phone_region=value.strip())
+        if problems:
+            raise serializers.ValidationError(problems["phone_region"])
+        return value.strip().upper()
 
     def validate_consent(self, value: str) -> str:
         code = value.partition(":")[0].strip()
@@ -126,6 +141,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "file",
             "format",
             "encoding",
+            "phone_region",
             "preset",
             "dry_run",
             "rows",

@@ -111,6 +111,7 @@ class ImportJobViewSet(
                 preset=data.get("preset", ""),
                 mapping=data.get("map") or None,
                 encoding=data.get("encoding", ""),
+                phone_region=data.get("phone_region", ""),
                 source=data.get("source", "") or "import",
                 consent=data.get("consent", ""),
                 evidence=data.get("evidence", ""),

@@ -152,6 +152,7 @@ def test_outlook_google_and_vcard_files_are_recognised(
         ({"encoding": "klingon"}, "encoding"),
         ({"consent": "astrology: yes"}, "consent"),
         ({"policy": "merge"}, "policy"),
+        ({"phone_region": "XX"}, "phone_region"),
     ],
 )
 def test_options_that_are_not_valid_are_refused_and_nothing_is_kept(
@@ -289,3 +290,20 @@ def test_a_role_that_may_not_add_customers_may_not_upload(
 
     assert response.status_code == 403
     assert not ImportJob.objects.exists()
+
+
+def test_phone_region_reads_numbers_without_a_country_code_as_that_countrys(
+    api: APIClient, django_capture_on_commit_callbacks: Capture
+) -> None:
+    rows = b"Name,Phone\nAnna Lee,(425) 555-0100\n"
+    body = run(
+        api,
+        django_capture_on_commit_callbacks,
+        rows,
+        "us.csv",
+        phone_region="us",
+        map=json.dumps({"Phone": "phone"}),
+    )
+
+    assert (body.json()["created"], body.json()["phone_region"]) == (1, "US")
+    assert Party.objects.get(name="Anna Lee").golden["phone"] == "+14255550100"

@@ -40,6 +40,15 @@ class Command(TranslatedCommand):
         )
         parser.add_argument("--encoding", default="", help=gettext_lazy("e.g. gb18030, big5"))
         parser.add_argument(
+            "--phone-region",
+            default="",
+            metavar="CC",
+            help=gettext_lazy(
+                "country of phone numbers written without a country code, when the row's "
+                "address names none, e.g. US or HK (default: PHONE_REGION)"
+            ),
+        )
+        parser.add_argument(
             "--source", default="import", help=gettext_lazy("channel label (default import)")
         )
         parser.add_argument(
@@ -92,6 +101,10 @@ class Command(TranslatedCommand):
                     _("Write each --map as COLUMN=ATTRIBUTE (not '{item}').").format(item=item)
                 )
             mapping[column.strip()] = None if attribute.strip() in {"", "-"} else attribute.strip()
+        region = options["phone_region"].strip()
+        problems = services.check_options(phone_region=region)
+        if problems:
+            raise CommandError(" ".join(problems["phone_region"]))
         user = acting_user(options["as_user"])
         if not user.has_perm("parties.add_party"):
             raise CommandError(_("User '{name}' may not add customers.").format(name=user))
@@ -102,6 +115,7 @@ class Command(TranslatedCommand):
             size=path.stat().st_size,
             digest=engine.file_digest(path),
             encoding=options["encoding"],
+            phone_region=region.upper(),
             preset=options["preset"],
             mapping=mapping,
             source=options["source"][:30] or "import",
