@@ -177,6 +177,7 @@ def target_choices(known: Sequence[AttributeDefinition]) -> list[tuple[Any, Any]
                 ("phones", _("Phone: mobile, phone or fax by its type")),
                 ("addresses", _("Address: home, work or mailing by its type")),
                 ("kind", _("Person or organisation")),
+                ("phone_region", _("Country of the row's phone numbers (not stored)")),
             ],
         ),
         (_("Profile fields"), attributes),

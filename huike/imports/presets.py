@@ -88,7 +88,8 @@ __all__ = [
     "suggest",
 ]
 
-PSEUDO_TARGETS = frozenset({"phones", "addresses", "kind"})
+# phone_region: a column naming the country of the row's phone numbers, stored nowhere.
+PSEUDO_TARGETS = frozenset({"phones", "addresses", "kind", "phone_region"})
 # Share of a preset's signature headers that must be present for it to be recognised.
 RECOGNISE_THRESHOLD = 0.6
 
@@ -194,7 +195,7 @@ class CompiledMapping:
 
     entries: tuple[tuple[str, str, Transform | None], ...]
     kind_columns: tuple[str, ...]
-    country_columns: tuple[str, ...] = ()  # address parts naming a country
+    country_columns: tuple[str, ...] = ()  # columns naming the country of the row's phones
 
 
 def compile_mapping(mapping: Mapping[str, str | None] | CompiledMapping) -> CompiledMapping:
@@ -204,6 +205,7 @@ def compile_mapping(mapping: Mapping[str, str | None] | CompiledMapping) -> Comp
         return mapping
     entries: list[tuple[str, str, Transform | None]] = []
     kind_columns: list[str] = []
+    region_columns: list[str] = []
     for column, spec in mapping.items():
         if not spec:
             continue
@@ -211,11 +213,14 @@ def compile_mapping(mapping: Mapping[str, str | None] | CompiledMapping) -> Comp
         if target == "kind":
             kind_columns.append(column)
             continue
+        if target == "phone_region":
+            region_columns.append(column)
+            continue
         definition = TRANSFORMS.get(transform) if transform else None
         if definition is None and (target == "phones" or target in _PHONE_CODES):
             definition = TRANSFORMS["phone"]  # read with the row's or the import's region
         entries.append((column, target, definition))
-    countries = tuple(
+    countries = tuple(region_columns) + tuple(
         column
         for column, _target, definition in entries
         if definition and definition.role == "country"
@@ -806,6 +811,7 @@ VCARD = Preset(
         "Note": "notes",
         "UID": "external_id",
         "Kind": "kind:kind",
+        "Country": "phone_region",  # of the card's addresses: its phones' country
     },
     signature=frozenset(
         {

@@ -151,7 +151,7 @@ def row_header(counts: Counts) -> list[str]:
     header += [f"E-mail {index}" for index in range(1, counts.emails + 1)]
     for index in range(1, counts.addresses + 1):
         header += [f"Address {index}", f"Address {index} type"]
-    return [*header, "Birthday", "URL", "Note", "UID", "Kind"]
+    return [*header, "Country", "Birthday", "URL", "Note", "UID", "Kind"]
 
 
 class _CardProblem(Exception):
@@ -760,4 +760,6 @@ def card_row(card: dict[str, Any]) -> dict[str, str]:
     for index, address in enumerate(card["addresses"], start=1):
         row[f"Address {index}"] = address["formatted"]
         row[f"Address {index} type"] = address["type"]
+    # the country of the card's phone numbers written without a country code
+    row["Country"] = next((a["country"] for a in card["addresses"] if a.get("country")), "")
     return row

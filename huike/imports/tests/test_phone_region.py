@@ -147,3 +147,33 @@ def test_upload_page_offers_the_phone_region(
     assert "+1 425-555-0100" in preview.content.decode() or "+14255550100" in (
         preview.content.decode()
     )
+
+
+@pytest.mark.django_db
+def test_a_vcards_address_country_reads_its_phone_numbers(tmp_path: Path, admin_user: User) -> None:
+    path = tmp_path / "contacts.vcf"
+    path.write_text(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Appleseed;John;;;\r\nFN:John Appleseed\r\n"
+        "TEL;type=WORK:(415) 555-0132\r\n"
+        "ADR;type=WORK:;;1 Infinite Loop;Cupertino;CA;95014;United States\r\n"
+        "END:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:王芳\r\nTEL;type=CELL:139 0013 9000\r\nEND:VCARD\r\n",
+        encoding="utf-8",
+    )
+    out = io.StringIO()
+    call_command("import", str(path), "--json", stdout=out, stderr=io.StringIO())
+
+    assert json.loads(out.getvalue())["created"] == 2
+    assert Party.objects.get(name="John Appleseed").golden["phone"] == "+14155550132"
+    assert Party.objects.get(name="王芳").golden["mobile"] == "+8613900139000"
+
+
+def test_a_column_mapped_to_phone_region_only_says_the_phones_country() -> None:
+    mapping = {"Name": "name", "Tel": "phone", "Land": "phone_region"}
+    assert presets.check_mapping(mapping, ["name", "phone"]) == []
+
+    values, problems = presets.map_row(
+        {"Name": "Karl", "Tel": "030 1234567", "Land": "DE"}, mapping
+    )
+
+    assert (values, problems) == ({"name": "Karl", "phone": "+49301234567"}, [])
