@@ -47,6 +47,7 @@ from stdnum.cn import uscc as stdnum_uscc
 
 from huike.core.models import ChangeLog
 from huike.core.services import diff
+from huike.core.sqlite_wal import background_checkpoints
 from huike.parties import services, text
 from huike.parties.models import (
     AttributeDefinition,
@@ -975,7 +976,9 @@ def populate(
 def bulk_load(using: str, cache_kib: int = BULK_CACHE_KIB) -> Iterator[None]:
     """On SQLite, a page cache of up to 1 GiB while loading: the indexes on values (search
     keys, golden values) take rows in random order, and SQLite's default 2 MB cache makes every
-    insert a disk read once they outgrow it (a third of the speed by 100k parties)."""
+    insert a disk read once they outgrow it (a third of the speed by 100k parties). The
+    write-ahead log is checkpointed by a background thread meanwhile
+    (:mod:`huike.core.sqlite_wal`)."""
     connection = connections[using]
     if connection.vendor != "sqlite":
         yield
@@ -985,7 +988,8 @@ def bulk_load(using: str, cache_kib: int = BULK_CACHE_KIB) -> Iterator[None]:
         previous = cursor.fetchone()[0]
         cursor.execute(f"PRAGMA cache_size = {int(cache_kib)}")
     try:
-        yield
+        with background_checkpoints(connection):
+            yield
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = {int(previous)}")
