@@ -25,7 +25,7 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,8 +108,27 @@ def parse_ring(data: dict[str, Any]) -> KeyRing:
     return ring
 
 
+_held = threading.local()
+
+
+@contextlib.contextmanager
+def held() -> Iterator[KeyRing]:
+    """Within the block, this thread's :func:`ring` is the one read on entering it: sealing or
+    indexing many values (a batch of an import) then checks the key file once, not once per
+    value. A rotation during the block takes effect after it (old keys keep opening values)."""
+    outer = getattr(_held, "ring", None)
+    _held.ring = outer or ring()
+    try:
+        yield _held.ring
+    finally:
+        _held.ring = outer
+
+
 def ring() -> KeyRing:
     """The key ring, read from the key file (created on first use), cached until it changes."""
+    pinned = getattr(_held, "ring", None)
+    if pinned is not None:
+        return pinned
     path = keys_file()
     with _lock:
         if not path.exists():

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from huike.core import crypto
 from huike.identity import features as identity
 from huike.identity import matching
 from huike.imports import presets
@@ -194,5 +195,6 @@ def _contacts(plan: Plan, values: dict[str, Any]) -> dict[str, tuple[str, str]]:
 
 
 def prepare_batch(plan: Plan, batch: list[tuple[int, dict[str, str]]]) -> list[Any]:
-    """:func:`prepare` for each row of ``batch``."""
-    return [prepare(plan, line, row) for line, row in batch]
+    """:func:`prepare` for each row of ``batch`` (the key file is read once for the batch)."""
+    with crypto.held():
+        return [prepare(plan, line, row) for line, row in batch]

@@ -24,7 +24,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from huike.parties.attributes import DEFAULT_ATTRIBUTES
-from huike.parties.text import normalise_phone, phone_region
+from huike.parties.text import cn_mobile_prefixes, normalise_phone, phone_region
 
 __all__ = [
     "COMPOUND_SURNAMES",
@@ -288,20 +288,6 @@ CN_MOBILE_E164 = re.compile(r"^\+861[3-9]\d{9}$")
 _CN_MOBILE_TEXT = re.compile(r"^(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})$")
 
 
-@functools.cache
-def _cn_mobile_prefixes() -> frozenset[str]:
-    """The 4-digit prefixes of Chinese mobile numbers that phonenumbers deems valid whatever
-    the other seven digits (checked at both ends of the range)."""
-    return frozenset(
-        prefix
-        for prefix in (str(number) for number in range(1300, 2000))
-        if all(
-            phonenumbers.is_valid_number(phonenumbers.parse("+86" + prefix + rest))
-            for rest in ("0000000", "9999999", "5000000")
-        )
-    )
-
-
 def phone(text: str, default_region: str | None = None) -> str:
     """A phone number in E.164 (numbers without a country code are read as
     ``default_region``'s, by default the installation's ``PHONE_REGION``), with its extension
@@ -321,7 +307,7 @@ def phone(text: str, default_region: str | None = None) -> str:
     fast = _CN_MOBILE_TEXT.match(value) if default_region == "CN" or value[:1] == "+" else None
     if fast:
         digits = "".join(fast.groups())
-        if digits[:4] in _cn_mobile_prefixes():
+        if digits[:4] in cn_mobile_prefixes():
             return "+86" + digits  # the common case, without phonenumbers' full parse
     extension = _EXTENSION.search(value)
     number = value[: extension.start()] if extension else value

@@ -319,6 +319,36 @@ def test_rotating_keys_reseals_every_value_and_keeps_them_readable(
     assert json.loads(keys.read_text())["keys"].keys() >= {crypto.key_id(before)}
 
 
+def test_a_held_key_ring_reads_the_key_file_once_and_a_rotation_applies_after_the_block(
+    tmp_path: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = tmp_path / "keys.json"
+    keys.write_text(crypto.keys_file().read_text())
+    settings.HUIKE_KEYS_FILE = keys
+    reads: list[str] = []
+    real_keys_file = crypto.keys_file
+
+    def counted() -> Any:
+        reads.append("read")
+        return real_keys_file()
+
+    monkeypatch.setattr(crypto, "keys_file", counted)
+    first = crypto.key_id(crypto.seal("13800138000", "mobile"))
+
+    with crypto.held() as ring:
+        reads.clear()
+        sealed = [crypto.seal(f"1380013800{n}", "mobile") for n in range(5)]
+        indexes = {crypto.blind_index("13800138000", "mobile") for _n in range(5)}
+        new_key = crypto.rotate(keys)  # another process could do this during a batch
+        during = crypto.key_id(crypto.seal("13800138000", "mobile"))
+        assert reads == []  # the key file is not looked at inside the block
+    after = crypto.key_id(crypto.seal("13800138000", "mobile"))
+
+    assert ring.active == first == during != new_key == after
+    assert len(indexes) == 1
+    assert [crypto.unseal(value, "mobile") for value in sealed][-1] == "13800138004"
+
+
 def test_masks_keep_values_apart() -> None:
     assert privacy.mask_text("+8613800138000", "phone") == "138****8000"
     assert privacy.mask_text("138 0013 8000", "phone") == "138****8000"

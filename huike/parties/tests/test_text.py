@@ -241,6 +241,42 @@ def test_normalise_phone_rejects_invalid_numbers(raw: str) -> None:
     assert error_code(text.normalise_phone, raw) == "invalid_phone"
 
 
+def _full_parse(raw: str, region: str) -> str | None:
+    """What phonenumbers alone makes of ``raw``: E.164, or None when it is not valid."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    prefix=st.integers(1000, 1999),
+    rest=st.integers(0, 9_999_999),
+    plus=st.booleans(),
+    region=st.sampled_from(["CN", "US", "GB", "HK"]),
+)
+def test_chinese_mobiles_read_without_the_full_parse_as_phonenumbers_reads_them(
+    prefix: int, rest: int, plus: bool, region: str
+) -> None:
+    # Plain Chinese mobile numbers skip phonenumbers' full parse: the result must not change.
+    raw = ("+86" if plus else "") + f"{prefix}{rest:07d}"
+    expected = _full_parse(raw, region)
+    if expected is None:
+        assert error_code(text.normalise_phone, raw, region) == "invalid_phone"
+    else:
+        assert text.normalise_phone(raw, region) == expected
+
+
+def test_a_mobile_number_without_country_code_is_read_in_the_default_region() -> None:
+    assert text.normalise_phone("13800138000", "CN") == "+8613800138000"
+    assert text.normalise_phone("+8613800138000", "US") == "+8613800138000"
+    assert error_code(text.normalise_phone, "13800138000", "US") == "invalid_phone"
+
+
 def test_normalise_phone_names_the_value_in_its_message() -> None:
     assert error_message(text.normalise_phone, " 12345 ") == "“12345” is not a valid phone number."
 
