@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
+
 from huike.core import crypto, sql
 from huike.identity.normalise import (
     NameForms,
@@ -219,9 +221,13 @@ def _load_chunk(ids: list[int]) -> dict[int, Features]:
     contact = {r.definitions[c].pk for c in (r.phones | r.emails) if c in r.definitions}
     observed: dict[int, tuple[set[str], set[str]]] = {}
     codes_by_pk = {d.pk: c for c, d in r.definitions.items()}
-    # Every observation of these parties, filtered here: with the attribute in the query,
-    # PostgreSQL may scan the whole attribute index (every customer's phones) for a few rows.
-    rows = sql.select_in(Observation, "party_id, attribute_id, value_text", "party_id", ids)
+    # Every observation of these parties, filtered here on PostgreSQL: with the attribute in
+    # the query, it may scan the whole attribute index (every customer's phones) for a few
+    # rows. SQLite seeks (party, attribute) in one index and reads only the contact rows.
+    only = {"attribute_id": contact} if contact and connection.vendor == "sqlite" else None
+    rows = sql.select_in(
+        Observation, "party_id, attribute_id, value_text", "party_id", ids, where=only
+    )
     for party_id, attribute_id, value_text in rows:
         if attribute_id not in contact:
             continue

@@ -98,11 +98,16 @@ class Workers:
         batch, result = self.pending.popleft()
         if result is not None:
             try:
-                return batch, result.get()
+                results = result.get()
             except Exception:
                 if not self.broken:
                     logger.exception("import workers failed; preparing in the job's process")
                 self.broken = True
+            else:
+                rows = dict(batch)  # the worker sends each row's results without the row
+                for prepared in results:
+                    prepared.row = rows[prepared.line]
+                return batch, results
         return batch, prepare_batch(self.plan, batch)
 
     def close(self) -> None:

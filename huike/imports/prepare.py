@@ -66,7 +66,6 @@ class NewCustomer:
     party_name: str  # the golden name, as the customer is called
     pinyin: str
     search_keys: list[tuple[str, str]]
-    plain: dict[str, str]  # code → value_text before sealing (what matching compares)
 
     @classmethod
     def build(
@@ -79,9 +78,7 @@ class NewCustomer:
         """``cleaned`` as ``services.validate_values`` returns it (the name among them)."""
         golden: dict[str, Any] = {}
         stored: list[tuple[str, str, str]] = []
-        plain: dict[str, str] = {}
         for definition, value, value_text in cleaned:
-            plain[definition.code] = value_text
             sealed, sealed_text = privacy.protect(definition, value, value_text)
             golden[definition.code] = sealed
             stored.append((definition.code, json.dumps(sealed), sealed_text))
@@ -93,7 +90,6 @@ class NewCustomer:
             party_name=party_name,
             pinyin=population.pinyin_of(party_name),
             search_keys=sorted(services.search_keys_from(kind, party_name, golden, validators)),
-            plain=plain,
         )
 
 
@@ -161,7 +157,8 @@ def prepare(plan: Plan, line: int, row: dict[str, str]) -> Prepared | Rejected:
         str(by_code.get("mobile") or ""),
     )
     new = NewCustomer.build(kind, name, cleaned, plan.validators)
-    features = identity.build(kind=kind, name=name, values=new.plain, part_roles=plan.roles)
+    plain = {definition.code: text for definition, _value, text in cleaned}  # before sealing
+    features = identity.build(kind=kind, name=name, values=plain, part_roles=plan.roles)
     return Prepared(
         **vars(new),
         warnings=[str(notice) for notice in notices],

@@ -37,4 +37,7 @@ def prepare(batch: list[tuple[int, dict[str, str]]]) -> list[Any]:
         raise RuntimeError(f"the import worker could not start: {_failure}")
     from huike.imports.prepare import prepare_batch
 
-    return prepare_batch(_plan, batch)
+    results = prepare_batch(_plan, batch)
+    for result in results:
+        result.row = {}  # the job's process has the rows: not sent back (see pipeline.Workers)
+    return results

@@ -43,6 +43,7 @@ CONSENT_RECORD = population.Table(
     "evidence collected_by collected_by_name occurred_at recorded_at".split(),
 )
 PROSPECT = Party.Stage.PROSPECT.value
+_NAME_MARKER = "\x00name\x00"  # stands for the name in a kind's change-log text
 PARTY_CONSENT = population.Table(PartyConsent, "party purpose granted since record".split())
 
 
@@ -86,6 +87,7 @@ class Writer:
             code: (definition.pk, definition.reevaluate_days) for code, definition in known.items()
         }
         self._base: dict[str, dict[str, Any]] = {}
+        self._logged: dict[str, tuple[str, str] | None] = {}
 
     def _changes(self, kind: str, name: str) -> dict[str, Any]:
         """``diff({}, snapshot(party, PARTY_FIELDS))`` of the new party, as ``create_party``
@@ -98,6 +100,18 @@ class Writer:
         if self.consent is not None:
             changes[f"consent.{self.consent.purpose.code}"] = [None, ConsentStatus.GRANTED.value]
         return changes
+
+    def _changes_json(self, kind: str, name: str) -> str:
+        """``json.dumps(self._changes(kind, name))``, from the text around the name (the
+        same for every customer of a kind) made once per kind."""
+        if kind not in self._logged:
+            marker = json.dumps(_NAME_MARKER)
+            parts = json.dumps(self._changes(kind, _NAME_MARKER)).split(marker)
+            self._logged[kind] = (parts[0], parts[1]) if len(parts) == 2 else None
+        around = self._logged[kind]
+        if around is None or not name.strip():
+            return json.dumps(self._changes(kind, name))
+        return around[0] + json.dumps(name) + around[1]
 
     def write(
         self,
@@ -186,7 +200,7 @@ class Writer:
                         str(party_id),
                         name,
                         "",
-                        json.dumps(self._changes(party.kind, name)),
+                        self._changes_json(party.kind, name),
                         None,
                     )
                 )

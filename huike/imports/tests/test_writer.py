@@ -13,7 +13,7 @@ from huike.accounts.models import User
 from huike.core import crypto
 from huike.core.models import ChangeLog
 from huike.imports import engine, pipeline
-from huike.imports.models import ImportJob
+from huike.imports.models import ImportJob, ImportProblem
 from huike.parties import services
 from huike.parties.models import GoldenValue, Observation, Party, SearchKey
 from huike.privacy.models import ConsentRecord, PartyConsent, Purpose
@@ -228,6 +228,13 @@ def test_worker_processes_prepare_batches_with_the_same_outcome(
     assert (parallel.created, parallel.updated, parallel.rejected) == (40, 1, 1)
     got = {p.name: stored(p)["golden"] for p in Party.objects.order_by("pk")}
     assert got == expected
+    # the rejected row is kept as it was in the file (workers do not send rows back)
+    problems = [
+        [(p.line, p.kind, p.pairs) for p in ImportProblem.objects.filter(job=job)]
+        for job in (inline, parallel)
+    ]
+    assert problems[0] == problems[1]
+    assert problems[1][0][2][:2] == [("姓名", "坏行"), ("手机", "12345")]
 
 
 def test_rows_matching_a_customer_outside_the_importers_scope_create_their_own(
@@ -246,3 +253,18 @@ def test_rows_matching_a_customer_outside_the_importers_scope_create_their_own(
     theirs.refresh_from_db()
     assert "notes" not in theirs.golden
     assert Party.objects.get(owner=salesperson).golden["notes"] == "新备注"
+
+
+@pytest.mark.parametrize("name", ["张三", 'Zoë "Z" O\\Brien', "a\u2028b", "  "])
+@pytest.mark.parametrize("kind", ["person", "organization"])
+def test_the_change_log_text_is_what_json_makes_of_the_changes(
+    admin_user: User, kind: str, name: str
+) -> None:
+    from huike.imports.writer import Writer
+    from huike.parties.services import definitions
+
+    writer = Writer(
+        actor=admin_user, source="import", consent_text="", consent=None, known=definitions()
+    )
+    for _twice in range(2):  # made once per kind, then reused
+        assert writer._changes_json(kind, name) == json.dumps(writer._changes(kind, name))
