@@ -18,28 +18,20 @@ may see: a row that probably is one of them is still created (never merged at im
 each such pair is queued for review (``MatchCandidate``, found by "import") and the row counted
 in ``ImportJob.duplicates``. Rows of one batch are not compared with each other (nor with
 customers created by the same batch): the duplicate search (``huike dedupe``) finds those.
-
-That comparison reads the customers on file while the batch is written: a thread with a database
-connection of its own (:class:`Beside`) runs it as soon as the batch's new customers are known,
-and the batch's transaction waits for its result before it queues the pairs and commits. Its
-queries see every earlier batch (each one is committed before the next begins) and nothing of
-the batch being written, which is what the comparison is about anyway.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -119,37 +111,6 @@ def exact_keys(values: Mapping[str, Any]) -> tuple[str, str, str] | None:
     return str(values.get("external_id") or "").strip(), email, e164
 
 
-class Beside:
-    """A thread with a database connection of its own, for the reads of a batch that need not
-    wait for its writes (see the module's docstring): on SQLite (in WAL mode) and PostgreSQL
-    they run while the job's thread writes, and SQLite and the PostgreSQL driver let the two
-    threads run at once while they wait on the database."""
-
-    def __init__(self, using: str = DEFAULT_DB_ALIAS) -> None:
-        self.using = using
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="huike-import-reads")
-
-    @staticmethod
-    def possible(using: str = DEFAULT_DB_ALIAS) -> bool:
-        """Whether another connection sees what the job commits: not inside a transaction
-        (a test's, or a caller's), and not for an in-memory SQLite database."""
-        connection = connections[using]
-        if connection.in_atomic_block:
-            return False
-        if connection.vendor == "sqlite":
-            return not connection.is_in_memory_db()  # type: ignore[attr-defined]
-        return connection.vendor == "postgresql"
-
-    def submit(self, function: Callable[..., Any], *args: Any) -> Callable[[], Any]:
-        """Run ``function(*args)`` in the thread; returns what waits for its result."""
-        return self.pool.submit(function, *args).result
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.pool.submit(connections[self.using].close).result()
-        self.pool.shutdown(wait=True)
-
-
 class JobFailed(Exception):
     """The job cannot start (an unknown consent purpose…): the message says why, translated."""
 
@@ -164,17 +125,6 @@ class Context:
     consent: writer.Consent | None
     writer: writer.Writer
     seen_before: bool = False
-    beside: Beside | None = None
-
-    def likely_duplicates(
-        self, rows: list[Prepared], visible: Any
-    ) -> Callable[[], list[list[tuple[int, matching.Score]]]]:
-        """:func:`_likely_duplicates` of ``rows``, computed beside the job's thread when it
-        can be; returns what gives the result (waiting for it)."""
-        if self.beside is None or not rows:
-            found = _likely_duplicates(rows, visible)
-            return lambda: found
-        return self.beside.submit(_likely_duplicates, rows, visible)
 
     @classmethod
     def start(
@@ -493,16 +443,14 @@ def _commit(context: Context, batch: list[tuple[int, dict[str, str]]], results: 
             else:
                 later.append((item, party))
         counts["created"] += len(new)
-        duplicates = context.likely_duplicates(new, candidates if actor is not None else None)
+        likely = _likely_duplicates(new, candidates if actor is not None else None)
+        counts["duplicate"] += sum(1 for pairs in likely if pairs)
         if job.dry_run:
-            counts["duplicate"] += sum(1 for pairs in duplicates() if pairs)
             outcome = {"skip": "skipped", "review": "duplicate"}.get(str(policy), "updated")
             for item, party in later:
                 count(item, "updated" if party is not None else outcome)
         else:
             created = context.writer.write(new, [row_ref(job, item.line) for item in new])
-            likely = duplicates()
-            counts["duplicate"] += sum(1 for pairs in likely if pairs)
             identity.queue_candidates(
                 [
                     (party_id, other, score)
@@ -545,7 +493,6 @@ def run(job: ImportJob, *, progress: Progress | None = None, batch_size: int = B
     job.started_at = job.started_at or timezone.now()
     job.save()
     workers: pipeline.Inline | pipeline.Workers | None = None
-    context: Context | None = None
     try:
         table = reading.open_table(
             job.path, name=job.original_name, encoding=job.encoding or None, max_bytes=sys.maxsize
@@ -556,8 +503,6 @@ def run(job: ImportJob, *, progress: Progress | None = None, batch_size: int = B
         job.mapping = mapping
         job.save()
         context = Context.start(job, presets.compile_mapping(mapping), kind, known)
-        if Beside.possible():
-            context.beside = Beside()
 
         def broken(skipped: reading.Skipped) -> None:  # a record the reader could not read
             if skipped.line > job.checkpoint:
@@ -611,8 +556,6 @@ def run(job: ImportJob, *, progress: Progress | None = None, batch_size: int = B
     finally:
         if workers is not None:
             workers.close()
-        if context is not None and context.beside is not None:
-            context.beside.close()
     job.finished_at = timezone.now()
     job.save()
     if progress:
