@@ -24,7 +24,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from huike.parties.attributes import DEFAULT_ATTRIBUTES
-from huike.parties.text import cn_mobile_prefixes, normalise_phone, phone_region
+from huike.parties.text import normalise_phone, phone_region
 
 __all__ = [
     "COMPOUND_SURNAMES",
@@ -285,7 +285,6 @@ _SCIENTIFIC = re.compile(r"^[+-]?\d(\.\d+)?e\+?\d+$", re.IGNORECASE)
 _EXTENSION = re.compile(r"(?:ext\.?|extension|x|#|转|轉|分机|分機)\s*(\d{1,6})\s*$", re.IGNORECASE)
 _SEVERAL = re.compile(r"\s*(?::::|;|；|/|、|\n)\s*")
 CN_MOBILE_E164 = re.compile(r"^\+861[3-9]\d{9}$")
-_CN_MOBILE_TEXT = re.compile(r"^(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})$")
 
 
 def phone(text: str, default_region: str | None = None) -> str:
@@ -304,11 +303,6 @@ def phone(text: str, default_region: str | None = None) -> str:
                 "and export the file again."
             ).format(value=value)
         )
-    fast = _CN_MOBILE_TEXT.match(value) if default_region == "CN" or value[:1] == "+" else None
-    if fast:
-        digits = "".join(fast.groups())
-        if digits[:4] in cn_mobile_prefixes():
-            return "+86" + digits  # the common case, without phonenumbers' full parse
     extension = _EXTENSION.search(value)
     number = value[: extension.start()] if extension else value
     digits = re.sub(r"[\s\-().]", "", number)

@@ -411,14 +411,15 @@ def phone_region() -> str:
     return str(getattr(settings, "PHONE_REGION", "") or "CN").upper()
 
 
-# A Chinese mobile number in E.164, or (in China) without its country code: most numbers a
-# Chinese installation stores. phonenumbers' full parse costs about 100 µs; these are checked
-# against the prefixes it deems valid instead.
-_CN_MOBILE = re.compile(r"(\+86)?(1[3-9]\d{9})")
+# A Chinese mobile number with "+86", or (in China) with "86" or no country code, in one piece
+# or split by spaces or dashes ("138 0013 8000"): most numbers a Chinese installation stores.
+# phonenumbers' full parse costs about 100 µs; these are checked against the prefixes it deems
+# valid instead.
+_CN_MOBILE = re.compile(r"(?:(\+)?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})")
 
 
 @functools.cache
-def cn_mobile_prefixes() -> frozenset[str]:
+def _cn_mobile_prefixes() -> frozenset[str]:
     """The 4-digit prefixes of Chinese mobile numbers that phonenumbers deems valid whatever
     the other seven digits (checked at both ends of the range and in the middle)."""
     return frozenset(
@@ -442,9 +443,11 @@ def normalise_phone(raw: str, default_region: str | None = None) -> str:
     """
     value = _nfkc(raw).strip()
     region = default_region or phone_region()
-    plain = _CN_MOBILE.fullmatch(value)
-    if plain and (plain.group(1) or region == "CN") and plain.group(2)[:4] in cn_mobile_prefixes():
-        return "+86" + plain.group(2)
+    mobile = _CN_MOBILE.fullmatch(value)
+    if mobile and (mobile.group(1) or region == "CN"):
+        digits = "".join(mobile.group(2, 3, 4))
+        if digits[:4] in _cn_mobile_prefixes():
+            return "+86" + digits
     candidate = _CHINESE_EXTENSION.sub(r" ext. \1", value)
     try:
         number = phonenumbers.parse(candidate, region)

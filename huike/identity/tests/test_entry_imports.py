@@ -15,8 +15,6 @@ from huike.accounts.models import User
 from huike.identity import matching
 from huike.identity.models import MatchCandidate
 from huike.imports import engine
-from huike.imports.models import ImportJob
-from huike.parties.attributes import ensure_default_attributes
 from huike.parties.models import Party
 from huike.parties.tests.factories import person
 
@@ -176,33 +174,3 @@ def test_a_name_many_customers_share_is_no_reason_on_its_own_to_compare(
     pairs = MatchCandidate.objects.values_list("party_a_id", "party_b_id")
     assert any(wang.pk in pair for pair in pairs)
     assert any(zhang.pk in pair for pair in pairs) == (queued == 2)
-
-
-@pytest.mark.django_db(transaction=True)
-def test_each_batch_is_compared_with_the_batches_committed_before_it(
-    tmp_path: Path, admin_user: User
-) -> None:
-    # Committed batch by batch, as the worker runs a job. A transactional test may start from
-    # a database another one emptied: the profile fields come back first.
-    ensure_default_attributes()
-    zhang = person("张三", owner=admin_user, attributes={"mobile": "13800138000"})
-    path = tmp_path / "batches.csv"
-    path.write_text(
-        "姓名,手机\n李四,13900139000\n王五,13700137000\n李四,13900139001\n张三,13800138001\n",
-        encoding="utf-8",
-    )
-    job = ImportJob.objects.create(
-        created_by=admin_user,
-        path=str(path),
-        original_name=path.name,
-        digest=engine.file_digest(path),
-        size=path.stat().st_size,
-    )
-
-    engine.run(job, batch_size=1)
-
-    assert (job.status, job.created, job.duplicates) == ("done", 4, 2)
-    li = list(Party.objects.filter(name="李四").order_by("pk").values_list("pk", flat=True))
-    new_zhang = Party.objects.get(name="张三", golden__mobile="+8613800138001")
-    pairs = set(MatchCandidate.objects.values_list("party_a_id", "party_b_id"))
-    assert pairs == {(li[0], li[1]), (zhang.pk, new_zhang.pk)}

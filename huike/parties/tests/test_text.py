@@ -256,14 +256,16 @@ def _full_parse(raw: str, region: str) -> str | None:
 @given(
     prefix=st.integers(1000, 1999),
     rest=st.integers(0, 9_999_999),
-    plus=st.booleans(),
+    country=st.sampled_from(["", "+86", "86", "+86 ", "86-"]),
+    separator=st.sampled_from(["", " ", "-"]),
     region=st.sampled_from(["CN", "US", "GB", "HK"]),
 )
 def test_chinese_mobiles_read_without_the_full_parse_as_phonenumbers_reads_them(
-    prefix: int, rest: int, plus: bool, region: str
+    prefix: int, rest: int, country: str, separator: str, region: str
 ) -> None:
     # Plain Chinese mobile numbers skip phonenumbers' full parse: the result must not change.
-    raw = ("+86" if plus else "") + f"{prefix}{rest:07d}"
+    digits = f"{prefix}{rest:07d}"
+    raw = country + separator.join((digits[:3], digits[3:7], digits[7:]))
     expected = _full_parse(raw, region)
     if expected is None:
         assert error_code(text.normalise_phone, raw, region) == "invalid_phone"
